@@ -1,0 +1,85 @@
+// The Prometheus side of rapportd: one registry, the /metrics endpoint
+// (prometheus-cpp's exposer), and the metric families shared by every layer.
+// Services add their own families to registry() at start-up.
+//
+// Naming follows Prometheus practice: `rapport_` prefix, base units
+// (`_seconds`, `_bytes`), `_total` counters; labels are bounded sets (method
+// names, status codes, kinds), never an id.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace rapport::metrics {
+
+// One sample of a gauge computed at scrape time.
+struct GaugeSample {
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+class Metrics final {
+ public:
+  // Builds the shared families; `version` becomes rapport_build_info's label.
+  explicit Metrics(absl::string_view version);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // The registry services add their families to.
+  prometheus::Registry& registry() { return *registry_; }
+
+  // Serves GET /metrics on `address` ("host:port"; port 0 picks a free one).
+  // Returns the bound port; UNAVAILABLE if the address cannot be bound.
+  absl::StatusOr<int> Serve(const std::string& address);
+
+  // Renders every metric in the text exposition format (what /metrics serves).
+  std::string Render() const;
+
+  // Records one finished RPC: its service ("rapport.v1.AdminService"),
+  // method ("GetServerInfo"), final status code name ("OK") and latency.
+  void ObserveRpc(const std::string& service, const std::string& method,
+                  const std::string& code, double seconds);
+
+  // Records one group commit of the store.
+  void ObserveCommitGroup(size_t batches, size_t bytes, double write_seconds);
+
+  // Records one fired schedule entry of `kind` and how late it fired.
+  void ObserveScheduleFired(const std::string& kind, double lateness_seconds);
+
+  // Adds a gauge family whose samples `collect` computes at every scrape
+  // (store sizes, business gauges read from aggregates). Call at start-up.
+  void AddScrapeGauge(std::string name, std::string help,
+                      std::function<std::vector<GaugeSample>()> collect);
+
+ private:
+  class ScrapeGauges;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<ScrapeGauges> scrape_gauges_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+
+  prometheus::Family<prometheus::Counter>& rpc_handled_;
+  prometheus::Family<prometheus::Histogram>& rpc_seconds_;
+  prometheus::Histogram& commit_batches_;
+  prometheus::Histogram& commit_bytes_;
+  prometheus::Histogram& commit_seconds_;
+  prometheus::Family<prometheus::Counter>& schedule_fired_;
+  prometheus::Family<prometheus::Histogram>& schedule_lateness_;
+};
+
+}  // namespace rapport::metrics

@@ -1,0 +1,125 @@
+#include "server/server.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "grpc/health/v1/health.pb.h"
+#include "rapport/v1/admin.pb.h"
+#include "server/metrics_interceptor.h"
+#include "storage/logging.h"
+#include "storage/status_macros.h"
+
+#ifndef RAPPORT_VERSION
+#define RAPPORT_VERSION "0.0.0"
+#endif
+
+namespace rapport {
+
+const char* RapportVersion() { return RAPPORT_VERSION; }
+
+namespace {
+
+// The services rapportd serves, by descriptor. Naming the health protocol's
+// descriptor here also links its generated code, so server reflection and the
+// metrics interceptor know grpc.health.v1.Health.
+std::vector<const google::protobuf::ServiceDescriptor*> ServedServices() {
+  return {
+      grpc::health::v1::HealthCheckRequest::descriptor()->file()->FindServiceByName("Health"),
+      v1::ServerInfo::descriptor()->file()->FindServiceByName("AdminService"),
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const ServerConfig& config) {
+  std::unique_ptr<RapportServer> s(new RapportServer(config));
+  s->metrics_ = std::make_unique<metrics::Metrics>(RapportVersion());
+
+  // The store first: a held or newer data dir fails fast, before any port opens.
+  storage::StoreOptions store_options;
+  store_options.data_dir = config.data_dir;
+  store_options.sync_writes = config.sync_writes;
+  ASSIGN_OR_RETURN(s->store_, storage::Store::Open(store_options));
+
+  metrics::Metrics* m = s->metrics_.get();
+  storage::Store* store = s->store_.get();
+  s->scheduler_ = std::make_unique<storage::Scheduler>(store, config.clock);
+  storage::Scheduler* scheduler = s->scheduler_.get();
+  store->AddCommitListener([m, scheduler](const storage::CommitGroupInfo& info) {
+    m->ObserveCommitGroup(info.batches, info.bytes, absl::ToDoubleSeconds(info.write_duration));
+    if (info.earliest_schedule) scheduler->Notify(*info.earliest_schedule);
+  });
+  scheduler->SetFiredListener([m](const std::string& kind, absl::Duration lateness) {
+    m->ObserveScheduleFired(kind, absl::ToDoubleSeconds(lateness));
+  });
+  m->AddScrapeGauge("rapport_store_live_data_bytes", "Estimated bytes of live data in the store.",
+                    [store] {
+                      return std::vector<metrics::GaugeSample>{
+                          {{}, static_cast<double>(store->Stats().live_data_bytes)}};
+                    });
+  m->AddScrapeGauge("rapport_store_sst_files_bytes", "Bytes of the store's table files.", [store] {
+    return std::vector<metrics::GaugeSample>{{{}, static_cast<double>(store->Stats().sst_files_bytes)}};
+  });
+  m->AddScrapeGauge("rapport_store_pending_compaction_bytes",
+                    "Estimated bytes compaction still has to rewrite.", [store] {
+                      return std::vector<metrics::GaugeSample>{
+                          {{}, static_cast<double>(store->Stats().pending_compaction_bytes)}};
+                    });
+  m->AddScrapeGauge("rapport_store_memtable_bytes", "Bytes held in the store's memtables.", [store] {
+    return std::vector<metrics::GaugeSample>{{{}, static_cast<double>(store->Stats().memtable_bytes)}};
+  });
+
+  // Domain objects, then their adapters.
+  const absl::Time start_time = config.clock->Now();
+  s->admin_ = std::make_unique<admin::Admin>(store, config.clock, RapportVersion(), start_time);
+  s->admin_grpc_ = std::make_unique<admin::AdminGrpc>(s->admin_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &s->grpc_port_);
+  builder.RegisterService(s->admin_grpc_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeMetricsInterceptorFactory(m));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
+                                               " (address in use or invalid?)"));
+  }
+  if (!config.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(s->metrics_port_, m->Serve(config.metrics_listen));
+  }
+
+  scheduler->Start();
+  auto* health = s->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  for (const auto* service : ServedServices()) health->SetServingStatus(service->full_name(), true);
+  return s;
+}
+
+RapportServer::~RapportServer() { Shutdown(); }
+
+void RapportServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) server_->GetHealthCheckService()->SetServingStatus(false);
+  if (scheduler_ != nullptr) scheduler_->Stop();
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoNanoseconds(config_.grace_period));
+    server_->Wait();
+  }
+  server_.reset();
+  store_.reset();  // Drains the commit queue, then closes RocksDB.
+}
+
+std::shared_ptr<grpc::Channel> RapportServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+}  // namespace rapport

@@ -1,0 +1,150 @@
+#include "storage/key_codec.h"
+
+#include <cstring>
+
+namespace rapport::storage {
+
+void AppendUint64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out->append(buf, 8);
+}
+
+void AppendUint32(std::string* out, uint32_t v) {
+  char buf[4];
+  for (int i = 3; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out->append(buf, 4);
+}
+
+void AppendInt64(std::string* out, int64_t v) {
+  AppendUint64(out, static_cast<uint64_t>(v) ^ (uint64_t{1} << 63));
+}
+
+void AppendTime(std::string* out, absl::Time t) { AppendInt64(out, absl::ToUnixMicros(t)); }
+
+void AppendOrderedString(std::string* out, absl::string_view s) {
+  for (char c : s) {
+    out->push_back(c);
+    if (c == '\0') out->push_back('\xff');
+  }
+  out->push_back('\0');
+  out->push_back('\x01');
+}
+
+std::optional<uint64_t> ConsumeUint64(absl::string_view* in) {
+  if (in->size() < 8) return std::nullopt;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>((*in)[i]);
+  in->remove_prefix(8);
+  return v;
+}
+
+std::optional<uint32_t> ConsumeUint32(absl::string_view* in) {
+  if (in->size() < 4) return std::nullopt;
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>((*in)[i]);
+  in->remove_prefix(4);
+  return v;
+}
+
+std::optional<int64_t> ConsumeInt64(absl::string_view* in) {
+  auto v = ConsumeUint64(in);
+  if (!v) return std::nullopt;
+  return static_cast<int64_t>(*v ^ (uint64_t{1} << 63));
+}
+
+std::optional<absl::Time> ConsumeTime(absl::string_view* in) {
+  auto v = ConsumeInt64(in);
+  if (!v) return std::nullopt;
+  return absl::FromUnixMicros(*v);
+}
+
+std::optional<std::string> ConsumeOrderedString(absl::string_view* in) {
+  std::string out;
+  size_t i = 0;
+  while (i < in->size()) {
+    const char c = (*in)[i];
+    if (c != '\0') {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (i + 1 >= in->size()) return std::nullopt;
+    const char next = (*in)[i + 1];
+    if (next == '\xff') {
+      out.push_back('\0');
+      i += 2;
+    } else if (next == '\x01') {
+      in->remove_prefix(i + 2);
+      return out;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string PrefixSuccessor(absl::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    const unsigned char last = static_cast<unsigned char>(s.back());
+    if (last != 0xff) {
+      s.back() = static_cast<char>(last + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
+
+std::string EncodeCounter(int64_t v) {
+  std::string out(8, '\0');
+  uint64_t u = static_cast<uint64_t>(v);
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>(u & 0xff);
+    u >>= 8;
+  }
+  return out;
+}
+
+std::optional<int64_t> DecodeCounter(absl::string_view value) {
+  if (value.size() != 8) return std::nullopt;
+  uint64_t u = 0;
+  for (int i = 7; i >= 0; --i) u = (u << 8) | static_cast<uint8_t>(value[i]);
+  return static_cast<int64_t>(u);
+}
+
+std::string EncodeScheduleKey(const ScheduleKey& k) {
+  std::string out;
+  AppendTime(&out, k.due);
+  AppendOrderedString(&out, k.kind);
+  out.append(k.key);
+  return out;
+}
+
+std::optional<ScheduleKey> DecodeScheduleKey(absl::string_view encoded) {
+  ScheduleKey k;
+  auto due = ConsumeTime(&encoded);
+  if (!due) return std::nullopt;
+  auto kind = ConsumeOrderedString(&encoded);
+  if (!kind) return std::nullopt;
+  k.due = *due;
+  k.kind = std::move(*kind);
+  k.key = std::string(encoded);
+  return k;
+}
+
+std::string EncodeIdempotencyKey(absl::string_view method, absl::string_view request_id) {
+  std::string out;
+  AppendOrderedString(&out, method);
+  AppendOrderedString(&out, request_id);
+  return out;
+}
+
+}  // namespace rapport::storage

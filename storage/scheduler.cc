@@ -1,0 +1,181 @@
+#include "storage/scheduler.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "storage/logging.h"
+#include "storage/status_macros.h"
+
+namespace rapport::storage {
+namespace {
+
+// Entries fired together; their commits share syncs.
+constexpr size_t kFireChunk = 256;
+// The background thread re-checks at least this often (guards against clock jumps).
+constexpr absl::Duration kMaxSleep = absl::Seconds(1);
+
+}  // namespace
+
+Scheduler::Scheduler(Store* store, Clock* clock) : store_(store), clock_(clock) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::RegisterHandler(const std::string& kind, ScheduleHandler handler) {
+  handlers_[kind] = std::move(handler);
+}
+
+void Scheduler::SetFiredListener(
+    std::function<void(const std::string& kind, absl::Duration lateness)> listener) {
+  fired_listener_ = std::move(listener);
+}
+
+absl::StatusOr<std::optional<absl::Time>> Scheduler::NextDue() const {
+  ScanOptions options;
+  options.limit = 1;
+  ASSIGN_OR_RETURN(ScanResult first, store_->Scan(Cf::kSchedule, options));
+  if (first.entries.empty()) return std::optional<absl::Time>();
+  auto key = DecodeScheduleKey(first.entries[0].key);
+  if (!key) return absl::DataLossError("malformed schedule key");
+  return std::optional<absl::Time>(key->due);
+}
+
+absl::StatusOr<int> Scheduler::FireDue() {
+  std::lock_guard<std::mutex> fire_lock(fire_mu_);
+  const absl::Time now = clock_->Now();
+  std::string upper;
+  AppendTime(&upper, now + absl::Nanoseconds(1000));  // Due at or before now (µs precision).
+
+  int fired = 0;
+  std::string resume;
+  for (;;) {
+    ScanOptions options;
+    options.upper = upper;
+    options.start_after = resume;
+    options.limit = kFireChunk;
+    ASSIGN_OR_RETURN(ScanResult chunk, store_->Scan(Cf::kSchedule, options));
+    if (chunk.entries.empty()) break;
+    resume = chunk.entries.back().key;
+
+    std::vector<std::pair<std::string, ScheduledEntry>> due;
+    for (auto& kv : chunk.entries) {
+      auto key = DecodeScheduleKey(kv.key);
+      if (!key) {
+        LogError("scheduler: skipping a malformed schedule key");
+        continue;
+      }
+      auto retry = retry_at_.find(kv.key);
+      if (retry != retry_at_.end() && retry->second > now) continue;
+      due.push_back({kv.key, ScheduledEntry{key->due, key->kind, key->key, kv.value}});
+    }
+
+    // Fire the chunk concurrently so the commits share group syncs; the queue
+    // keeps them in due order.
+    absl::BlockingCounter pending(static_cast<int>(due.size()));
+    std::vector<absl::Status> results(due.size());
+    for (size_t i = 0; i < due.size(); ++i) {
+      const std::string& encoded = due[i].first;
+      const ScheduledEntry& entry = due[i].second;
+      auto handler = handlers_.find(entry.kind);
+      if (handler == handlers_.end()) {
+        results[i] = absl::FailedPreconditionError(
+            absl::StrCat("no handler for schedule kind '", entry.kind, "'"));
+        pending.DecrementCount();
+        continue;
+      }
+      store_->Transact(
+          [&encoded, &entry, &handler](Txn& txn) -> absl::Status {
+            // Still pending? Another firing or a service may have removed it.
+            ASSIGN_OR_RETURN(auto current, txn.Get(Cf::kSchedule, encoded));
+            if (!current) return absl::OkStatus();
+            RETURN_IF_ERROR(handler->second(entry, txn));
+            txn.batch().Delete(Cf::kSchedule, encoded);
+            return absl::OkStatus();
+          },
+          [&results, &pending, i](absl::Status s) {
+            results[i] = std::move(s);
+            pending.DecrementCount();
+          });
+    }
+    pending.Wait();
+
+    for (size_t i = 0; i < due.size(); ++i) {
+      const auto& [encoded, entry] = due[i];
+      if (results[i].ok()) {
+        retry_at_.erase(encoded);
+        ++fired;
+        if (fired_listener_) fired_listener_(entry.kind, now - entry.due);
+      } else {
+        LogWarning(absl::StrCat("scheduler: ", entry.kind, " entry failed, retrying in ",
+                                absl::FormatDuration(retry_delay_), ": ",
+                                results[i].ToString()));
+        retry_at_[encoded] = now + retry_delay_;
+      }
+    }
+    if (!chunk.more) break;
+  }
+  return fired;
+}
+
+void Scheduler::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running_) return;
+  running_ = true;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  running_ = false;
+}
+
+void Scheduler::Notify(absl::Time due) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_ || due >= wake_at_) return;
+    wake_at_ = due;
+  }
+  cv_.notify_all();
+}
+
+void Scheduler::Loop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    auto fired = FireDue();
+    if (!fired.ok()) LogError(absl::StrCat("scheduler: ", fired.status().ToString()));
+
+    const absl::Time now = clock_->Now();
+    absl::Time next = now + kMaxSleep;
+    auto next_due = NextDue();
+    if (next_due.ok() && next_due->has_value() && **next_due < next) {
+      // An entry still pending though due is waiting for its retry: do not
+      // spin on it.
+      next = **next_due > now ? **next_due : now + std::min(retry_delay_, kMaxSleep);
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_at_ = next;
+    // Wait in real time for the clock's distance to the next due time.
+    while (!stopping_) {
+      const absl::Duration left = wake_at_ - clock_->Now();
+      if (left <= absl::ZeroDuration()) break;
+      cv_.wait_for(lock, absl::ToChronoNanoseconds(left));
+    }
+    if (stopping_) return;
+  }
+}
+
+}  // namespace rapport::storage

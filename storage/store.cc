@@ -1,0 +1,556 @@
+#include "storage/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <utility>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/merge_operator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
+#include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
+#include "storage/logging.h"
+#include "storage/status_macros.h"
+
+namespace rapport::storage {
+namespace {
+
+constexpr absl::string_view kConflictPayloadUrl = "rapport.storage/write-conflict";
+constexpr int kMaxTransactAttempts = 32;
+
+absl::Status WriteConflictError() {
+  absl::Status status = absl::AbortedError("the record changed concurrently; retry");
+  status.SetPayload(kConflictPayloadUrl, absl::Cord("1"));
+  return status;
+}
+
+// The one place RocksDB statuses become absl::Status. RocksDB's own text goes
+// to the log, never to a client: the returned message names only `what`.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  LogError(absl::StrCat("store: ", what, ": ", s.ToString()));
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(what, ": not found"));
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": store corruption"));
+  if (s.IsBusy() || s.IsTryAgain()) {
+    return absl::AbortedError(absl::StrCat(what, ": store busy; retry"));
+  }
+  if (s.IsTimedOut()) return absl::UnavailableError(absl::StrCat(what, ": store timed out"));
+  return absl::InternalError(absl::StrCat(what, ": store error"));
+}
+
+// Counters: int64 little-endian, added together.
+class Int64AddOperator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing_value,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    int64_t base = 0;
+    if (existing_value != nullptr) {
+      auto decoded = DecodeCounter(absl::string_view(existing_value->data(), existing_value->size()));
+      if (!decoded) return false;
+      base = *decoded;
+    }
+    auto delta = DecodeCounter(absl::string_view(value.data(), value.size()));
+    if (!delta) return false;
+    *new_value = EncodeCounter(static_cast<int64_t>(static_cast<uint64_t>(base) +
+                                                    static_cast<uint64_t>(*delta)));
+    return true;
+  }
+  const char* Name() const override { return "rapport.Int64Add"; }
+};
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- WriteBatch
+
+void WriteBatch::Put(Cf cf, absl::string_view key, absl::string_view value) {
+  bytes_ += key.size() + value.size();
+  ops_.push_back({OpType::kPut, cf, std::string(key), std::string(value)});
+}
+
+void WriteBatch::PutProto(Cf cf, absl::string_view key,
+                          const google::protobuf::MessageLite& message) {
+  Put(cf, key, message.SerializeAsString());
+}
+
+void WriteBatch::Delete(Cf cf, absl::string_view key) {
+  bytes_ += key.size();
+  ops_.push_back({OpType::kDelete, cf, std::string(key), std::string()});
+}
+
+void WriteBatch::AddCounter(Cf cf, absl::string_view key, int64_t delta) {
+  bytes_ += key.size() + 8;
+  ops_.push_back({OpType::kAdd, cf, std::string(key), EncodeCounter(delta)});
+}
+
+void WriteBatch::ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value) {
+  preconditions_.push_back({cf, std::string(key), std::move(value)});
+}
+
+void WriteBatch::Schedule(absl::Time due, absl::string_view kind, absl::string_view key,
+                          absl::string_view payload) {
+  Put(Cf::kSchedule, EncodeScheduleKey({due, std::string(kind), std::string(key)}), payload);
+}
+
+void WriteBatch::Unschedule(absl::Time due, absl::string_view kind, absl::string_view key) {
+  Delete(Cf::kSchedule, EncodeScheduleKey({due, std::string(kind), std::string(key)}));
+}
+
+bool IsWriteConflict(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted &&
+         status.GetPayload(kConflictPayloadUrl).has_value();
+}
+
+// ----------------------------------------------------------------------- Txn
+
+absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(cf, key));
+  batch_.ExpectValue(cf, key, value);
+  return value;
+}
+
+absl::StatusOr<bool> Txn::GetProto(Cf cf, absl::string_view key,
+                                   google::protobuf::MessageLite* message) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(cf, key));
+  if (!value) return false;
+  if (!message->ParseFromString(*value)) {
+    return absl::DataLossError(absl::StrCat("record in ", CfName(cf), " does not parse"));
+  }
+  return true;
+}
+
+// --------------------------------------------------------------------- Store
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data dir ", options.data_dir, ": ", ec.message()));
+  }
+  // Our own lock, taken before RocksDB's, so a second rapportd gets a clear
+  // message instead of RocksDB's IO error.
+  const std::string lock_path = options.data_dir + "/rapportd.lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", lock_path, ": ", std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data dir ", options.data_dir, " is in use by another rapportd",
+        n > 0 ? absl::StrCat(" (pid ", absl::string_view(pid, static_cast<size_t>(n)), ")") : "",
+        "; stop it or choose another --data_dir"));
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    LogWarning(absl::StrCat("cannot write pid to ", lock_path));
+  }
+
+  std::unique_ptr<Store> store(new Store(options, fd));
+  RETURN_IF_ERROR(store->OpenDb());
+  RETURN_IF_ERROR(store->CheckSchema());
+  store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
+  return store;
+}
+
+Store::Store(StoreOptions options, int lock_fd) : options_(std::move(options)), lock_fd_(lock_fd) {}
+
+Store::~Store() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  if (db_ != nullptr) {
+    for (auto* handle : handles_) {
+      if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);
+    }
+    const rocksdb::Status s = db_->Close();
+    if (!s.ok()) LogError(absl::StrCat("store: close: ", s.ToString()));
+    delete db_;
+  }
+  ::flock(lock_fd_, LOCK_UN);
+  ::close(lock_fd_);
+}
+
+absl::Status Store::OpenDb() {
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.max_total_wal_size = 256 << 20;
+  db_options.keep_log_file_num = 5;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // All memtables together stay under memtable_bytes, charged to the cache.
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options_.memtable_bytes, cache);
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+  auto table_factory = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
+  auto merge = std::make_shared<Int64AddOperator>();
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (size_t i = 0; i < kCfCount; ++i) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.table_factory = table_factory;
+    cf.merge_operator = merge;
+    cf.write_buffer_size = 16 << 20;
+    cf.compression = rocksdb::kLZ4Compression;
+    cf.bottommost_compression = rocksdb::kZSTD;
+    cf.level_compaction_dynamic_level_bytes = true;
+    if (static_cast<Cf>(i) == Cf::kSchedule) {
+      // Fired entries leave tombstones at the head of the schedule; compact
+      // files that fill with them so the next scan from the head stays cheap.
+      cf.table_properties_collector_factories.emplace_back(
+          rocksdb::NewCompactOnDeletionCollectorFactory(/*window=*/256, /*trigger=*/64));
+    }
+    descriptors.emplace_back(std::string(CfName(static_cast<Cf>(i))), cf);
+  }
+  // Column families that exist on disk but that this build does not declare
+  // (a newer rapportd wrote them) must still be opened; the schema check
+  // refuses such a directory right after.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, options_.data_dir, &existing).ok()) {
+    for (const auto& name : existing) {
+      bool known = false;
+      for (const auto& d : descriptors) known = known || d.name == name;
+      if (!known) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options_.data_dir, descriptors,
+                                              &handles, &db_),
+                            absl::StrCat("open ", options_.data_dir)));
+  handles_.assign(handles.begin(), handles.begin() + kCfCount);
+  for (size_t i = kCfCount; i < handles.size(); ++i) db_->DestroyColumnFamilyHandle(handles[i]);
+  return absl::OkStatus();
+}
+
+absl::Status Store::CheckSchema() {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, Get(Cf::kMeta, kMetaSchemaVersionKey));
+  if (stored) {
+    absl::string_view in = *stored;
+    auto version = ConsumeUint32(&in);
+    if (!version || !in.empty()) {
+      return absl::DataLossError(
+          absl::StrCat("data dir ", options_.data_dir, " has an unreadable schema version"));
+    }
+    if (*version > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data dir ", options_.data_dir, " has schema version ", *version,
+          ", newer than this rapportd supports (", kSchemaVersion, "); upgrade rapportd"));
+    }
+    if (*version == kSchemaVersion) return absl::OkStatus();
+  }
+  // A new store, or an older schema that needs no migration yet.
+  std::string value;
+  AppendUint32(&value, kSchemaVersion);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  return FromRocks(db_->Put(write_options, Handle(Cf::kMeta), ToSlice(kMetaSchemaVersionKey),
+                            ToSlice(value)),
+                   "write schema version");
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) const {
+  std::string value;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  RETURN_IF_ERROR(FromRocks(s, absl::StrCat("read ", CfName(cf))));
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<bool> Store::GetProto(Cf cf, absl::string_view key,
+                                     google::protobuf::MessageLite* message) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(cf, key));
+  if (!value) return false;
+  if (!message->ParseFromString(*value)) {
+    return absl::DataLossError(absl::StrCat("record in ", CfName(cf), " does not parse"));
+  }
+  return true;
+}
+
+absl::StatusOr<int64_t> Store::GetCounter(Cf cf, absl::string_view key) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(cf, key));
+  if (!value) return 0;
+  auto decoded = DecodeCounter(*value);
+  if (!decoded) return absl::DataLossError(absl::StrCat("counter in ", CfName(cf), " is malformed"));
+  return *decoded;
+}
+
+absl::Status Store::ForEach(
+    Cf cf, const ScanOptions& options,
+    const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const {
+  // Effective bounds: the prefix's range intersected with [lower, upper).
+  std::string lower = options.prefix;
+  if (options.lower > lower) lower = options.lower;
+  std::string upper = PrefixSuccessor(options.prefix);
+  if (!options.upper.empty() && (upper.empty() || options.upper < upper)) upper = options.upper;
+
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, Handle(cf)));
+  if (!options.start_after.empty() && options.start_after >= lower) {
+    it->Seek(ToSlice(options.start_after));
+    if (it->Valid() && ToView(it->key()) == options.start_after) it->Next();
+  } else {
+    it->Seek(ToSlice(lower));
+  }
+  for (; it->Valid(); it->Next()) {
+    if (!visit(ToView(it->key()), ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), absl::StrCat("scan ", CfName(cf)));
+}
+
+absl::StatusOr<ScanResult> Store::Scan(Cf cf, const ScanOptions& options) const {
+  ScanResult result;
+  RETURN_IF_ERROR(ForEach(cf, options, [&](absl::string_view key, absl::string_view value) {
+    if (options.limit != 0 && result.entries.size() == options.limit) {
+      result.more = true;
+      return false;
+    }
+    result.entries.push_back({std::string(key), std::string(value)});
+    return true;
+  }));
+  return result;
+}
+
+void Store::Commit(WriteBatch batch, std::function<void(absl::Status)> done) {
+  if (batch.empty() && batch.preconditions_.empty()) {
+    done(absl::OkStatus());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) {
+      done(absl::UnavailableError("the store is closing"));
+      return;
+    }
+    queue_.push_back({std::move(batch), std::move(done)});
+  }
+  cv_.notify_one();
+}
+
+absl::Status Store::CommitSync(WriteBatch batch) {
+  std::promise<absl::Status> promise;
+  auto future = promise.get_future();
+  Commit(std::move(batch), [&promise](absl::Status s) { promise.set_value(std::move(s)); });
+  return future.get();
+}
+
+void Store::CommitLoop() {
+  std::set<std::pair<Cf, std::string>> touched;
+  for (;;) {
+    std::vector<Pending> group;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // Closing, and everything is answered.
+      while (!queue_.empty() && group.size() < options_.max_group_batches) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+
+    // Check preconditions in queue order. A batch whose precondition reads a
+    // key an earlier batch of this group writes waits for the next group, so
+    // that every check reads committed data.
+    touched.clear();
+    rocksdb::WriteBatch write;
+    std::vector<Pending*> accepted;
+    std::vector<Pending*> conflicted;
+    std::vector<Pending> deferred;
+    std::vector<Pending*> failed;
+    absl::Status check_error;
+    CommitGroupInfo info;
+    for (Pending& p : group) {
+      bool defer = false;
+      for (const auto& pre : p.batch.preconditions_) {
+        defer = defer || touched.count({pre.cf, pre.key}) > 0;
+      }
+      if (defer) {
+        deferred.push_back(std::move(p));
+        continue;
+      }
+      bool conflict = false;
+      for (const auto& pre : p.batch.preconditions_) {
+        auto current = Get(pre.cf, pre.key);
+        if (!current.ok()) {
+          check_error = current.status();
+          conflict = true;
+          break;
+        }
+        if (*current != pre.value) {
+          conflict = true;
+          break;
+        }
+      }
+      if (conflict) {
+        (check_error.ok() ? conflicted : failed).push_back(&p);
+        check_error = absl::OkStatus();
+        continue;
+      }
+      for (const auto& op : p.batch.ops_) {
+        touched.insert({op.cf, op.key});
+        switch (op.type) {
+          case WriteBatch::OpType::kPut:
+            write.Put(Handle(op.cf), ToSlice(op.key), ToSlice(op.value));
+            if (op.cf == Cf::kSchedule) {
+              auto key = DecodeScheduleKey(op.key);
+              if (key && (!info.earliest_schedule || key->due < *info.earliest_schedule)) {
+                info.earliest_schedule = key->due;
+              }
+            }
+            break;
+          case WriteBatch::OpType::kDelete:
+            write.Delete(Handle(op.cf), ToSlice(op.key));
+            break;
+          case WriteBatch::OpType::kAdd:
+            write.Merge(Handle(op.cf), ToSlice(op.key), ToSlice(op.value));
+            break;
+        }
+      }
+      info.bytes += p.batch.ByteSize();
+      accepted.push_back(&p);
+    }
+
+    absl::Status status;
+    if (write.Count() > 0) {
+      rocksdb::WriteOptions write_options;
+      write_options.sync = options_.sync_writes;
+      const absl::Time start = absl::Now();
+      status = FromRocks(db_->Write(write_options, &write), "write");
+      info.write_duration = absl::Now() - start;
+    }
+    info.batches = accepted.size();
+
+    if (!deferred.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) {
+        queue_.push_front(std::move(*it));
+      }
+    }
+    for (Pending* p : accepted) p->done(status);
+    for (Pending* p : conflicted) p->done(WriteConflictError());
+    for (Pending* p : failed) p->done(absl::InternalError("could not check a write precondition"));
+    if (info.batches > 0) {
+      std::lock_guard<std::mutex> lock(listeners_mu_);
+      for (const auto& listener : listeners_) listener(info);
+    }
+  }
+}
+
+void Store::Transact(std::function<absl::Status(Txn&)> body,
+                     std::function<void(absl::Status)> done) {
+  RunAttempt(std::make_shared<std::function<absl::Status(Txn&)>>(std::move(body)),
+             std::make_shared<std::function<void(absl::Status)>>(std::move(done)), 1);
+}
+
+void Store::RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
+                       std::shared_ptr<std::function<void(absl::Status)>> done, int attempt) {
+  Txn txn(this);
+  absl::Status status = (*body)(txn);
+  if (!status.ok()) {
+    (*done)(std::move(status));
+    return;
+  }
+  if (txn.batch_.empty()) {
+    // Read-only: nothing to commit, nothing to check.
+    (*done)(absl::OkStatus());
+    return;
+  }
+  Commit(std::move(txn.batch_), [this, body, done, attempt](absl::Status s) {
+    if (IsWriteConflict(s)) {
+      if (attempt < kMaxTransactAttempts) {
+        RunAttempt(body, done, attempt + 1);
+        return;
+      }
+      s = absl::AbortedError("too much contention on the same record; retry later");
+    }
+    (*done)(std::move(s));
+  });
+}
+
+absl::Status Store::TransactSync(std::function<absl::Status(Txn&)> body) {
+  std::promise<absl::Status> promise;
+  auto future = promise.get_future();
+  Transact(std::move(body), [&promise](absl::Status s) { promise.set_value(std::move(s)); });
+  return future.get();
+}
+
+absl::StatusOr<CheckpointInfo> Store::Checkpoint(const std::string& directory) {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "create checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  CheckpointInfo info;
+  info.directory = directory;
+  // log_size_for_flush = 0: flush memtables first, so the backup is table
+  // files plus an empty log.
+  RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(directory, 0, &info.sequence_number),
+                            absl::StrCat("checkpoint into ", directory)));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+    if (!entry.is_regular_file()) continue;
+    ++info.file_count;
+    info.size_bytes += entry.file_size();
+  }
+  return info;
+}
+
+StoreStats Store::Stats() const {
+  StoreStats stats;
+  auto sum = [this](const std::string& property) {
+    uint64_t total = 0;
+    for (auto* handle : handles_) {
+      uint64_t v = 0;
+      if (db_->GetIntProperty(handle, property, &v)) total += v;
+    }
+    return total;
+  };
+  stats.live_data_bytes = sum("rocksdb.estimate-live-data-size");
+  stats.sst_files_bytes = sum("rocksdb.total-sst-files-size");
+  stats.pending_compaction_bytes = sum("rocksdb.estimate-pending-compaction-bytes");
+  stats.memtable_bytes = sum("rocksdb.cur-size-all-mem-tables");
+  stats.estimated_keys = sum("rocksdb.estimate-num-keys");
+  return stats;
+}
+
+void Store::AddCommitListener(std::function<void(const CommitGroupInfo&)> listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+}  // namespace rapport::storage

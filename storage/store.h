@@ -1,0 +1,276 @@
+// storage::Store: the one owner of RocksDB. Everything above storage/ sees a
+// small key/value interface — get, prefix/range scan with a resume key, an
+// atomic batch of puts, deletes and counter additions, optional preconditions
+// on a write — so that a later move to another engine needs no rewrite.
+//
+// Durability: every batch goes through one commit queue. A single committer
+// thread drains all pending batches into one RocksDB write, synced to the WAL
+// (group commit), then completes every waiting caller. Callers hand in a
+// callback and never block on an fsync; CommitSync() is the blocking form for
+// tools and tests.
+//
+// Concurrency: read-modify-write is optimistic. A Txn records every value it
+// reads; at commit the committer checks that none of them changed and
+// otherwise reports a write conflict, and Transact() reruns the body on fresh
+// reads. No update is ever lost and no lock is held across an fsync.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message_lite.h"
+#include "storage/column_families.h"
+#include "storage/key_codec.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace rapport::storage {
+
+// The store's schema version. Bump it with a migration when a persisted
+// layout changes incompatibly; a data dir with a newer version is refused.
+inline constexpr uint32_t kSchemaVersion = 1;
+
+struct StoreOptions {
+  // Directory of the store; created if missing.
+  std::string data_dir;
+  // Sync the WAL before acknowledging a write. Off: faster, and a machine
+  // crash (not a process crash) may lose the last acknowledged writes.
+  bool sync_writes = true;
+  // Shared block cache for all column families, in bytes.
+  size_t block_cache_bytes = 64 << 20;
+  // Upper bound of all memtables together, in bytes (charged to the cache).
+  size_t memtable_bytes = 64 << 20;
+  // Most batches the committer merges into one write.
+  size_t max_group_batches = 1024;
+};
+
+// A set of changes applied atomically: all or none. Also carries the
+// preconditions the committer checks first. Movable, not copyable.
+class WriteBatch {
+ public:
+  WriteBatch() = default;
+  WriteBatch(WriteBatch&&) = default;
+  WriteBatch& operator=(WriteBatch&&) = default;
+
+  void Put(Cf cf, absl::string_view key, absl::string_view value);
+  // Serializes `message` as the value.
+  void PutProto(Cf cf, absl::string_view key, const google::protobuf::MessageLite& message);
+  void Delete(Cf cf, absl::string_view key);
+  // Adds `delta` to the int64 counter at `key` (absent counts as 0).
+  void AddCounter(Cf cf, absl::string_view key, int64_t delta);
+  // Precondition: the value at `key` is `value` when the batch is applied, or
+  // the key is absent if `value` is nullopt. If not, the whole batch fails
+  // with a write conflict (IsWriteConflict()).
+  void ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value);
+  // Adds a schedule entry (Cf::kSchedule) firing at `due`.
+  void Schedule(absl::Time due, absl::string_view kind, absl::string_view key,
+                absl::string_view payload = {});
+  // Removes the schedule entry with exactly this due time, kind and key.
+  void Unschedule(absl::Time due, absl::string_view kind, absl::string_view key);
+
+  bool empty() const { return ops_.empty(); }
+  size_t op_count() const { return ops_.size(); }
+  // Approximate size in bytes of keys and values.
+  size_t ByteSize() const { return bytes_; }
+
+ private:
+  friend class Store;
+  enum class OpType { kPut, kDelete, kAdd };
+  struct Op {
+    OpType type;
+    Cf cf;
+    std::string key;
+    std::string value;
+  };
+  struct Precondition {
+    Cf cf;
+    std::string key;
+    std::optional<std::string> value;
+  };
+  std::vector<Op> ops_;
+  std::vector<Precondition> preconditions_;
+  size_t bytes_ = 0;
+};
+
+// True if `status` reports a failed precondition of a WriteBatch (another
+// write changed what was read). Transact() retries these by itself.
+bool IsWriteConflict(const absl::Status& status);
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+// What to scan. Keys visited are those starting with `prefix`, at or after
+// `lower` and before `upper` (when set), and strictly after `start_after`
+// (the resume key of a previous page, when set), in key order.
+struct ScanOptions {
+  std::string prefix;
+  std::string lower;
+  std::string upper;
+  std::string start_after;
+  // Most entries returned; 0 means no limit.
+  size_t limit = 0;
+};
+
+struct ScanResult {
+  std::vector<KeyValue> entries;
+  // True when the scan stopped at `limit` with keys left; resume after the
+  // last entry's key.
+  bool more = false;
+};
+
+// Size figures for metrics and ServerInfo, summed over column families.
+struct StoreStats {
+  uint64_t live_data_bytes = 0;
+  uint64_t sst_files_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t memtable_bytes = 0;
+  uint64_t estimated_keys = 0;
+};
+
+// What one group commit did, for metrics and the scheduler's wake-up.
+struct CommitGroupInfo {
+  size_t batches = 0;
+  size_t bytes = 0;
+  absl::Duration write_duration;
+  // Earliest due time of the schedule entries the group added, if any.
+  std::optional<absl::Time> earliest_schedule;
+};
+
+// A backup written by Store::Checkpoint.
+struct CheckpointInfo {
+  std::string directory;
+  uint64_t sequence_number = 0;
+  uint32_t file_count = 0;
+  uint64_t size_bytes = 0;
+};
+
+class Store;
+
+// The read side of an optimistic transaction: reads through it become
+// preconditions of its batch. Created by Store::Transact.
+class Txn {
+ public:
+  // Reads `key`; nullopt if absent. The value read becomes a precondition.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key);
+  // Reads and parses `key` into `message`; false if absent. Tracked like Get.
+  absl::StatusOr<bool> GetProto(Cf cf, absl::string_view key, google::protobuf::MessageLite* message);
+  // The batch committed when the body succeeds.
+  WriteBatch& batch() { return batch_; }
+  // The store, for untracked reads and scans (phantoms are not detected).
+  Store& store() { return *store_; }
+
+ private:
+  friend class Store;
+  explicit Txn(Store* store) : store_(store) {}
+  Store* store_;
+  WriteBatch batch_;
+};
+
+class Store final {
+ public:
+  // Opens (creating if needed) the store under options.data_dir: takes the
+  // directory's lock, opens every column family and checks the schema.
+  // FAILED_PRECONDITION if another process holds the directory or its schema
+  // is newer than kSchemaVersion; INTERNAL on other RocksDB errors.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+
+  // Drains the commit queue (every queued batch is written and its caller
+  // answered), then closes RocksDB and releases the directory lock.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Point read; nullopt if absent.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key) const;
+  // Reads and parses a record; false if absent; DATA_LOSS if it does not parse.
+  absl::StatusOr<bool> GetProto(Cf cf, absl::string_view key,
+                                google::protobuf::MessageLite* message) const;
+  // Reads a counter (0 if absent).
+  absl::StatusOr<int64_t> GetCounter(Cf cf, absl::string_view key) const;
+
+  // Visits keys as described by `options` (its limit is ignored) until
+  // `visit` returns false.
+  absl::Status ForEach(Cf cf, const ScanOptions& options,
+                       const std::function<bool(absl::string_view key,
+                                                absl::string_view value)>& visit) const;
+  // Returns up to options.limit entries as described by `options`.
+  absl::StatusOr<ScanResult> Scan(Cf cf, const ScanOptions& options) const;
+
+  // Queues `batch`; `done` runs once it is durable (or failed), on the
+  // committer thread: it must be quick and must not block. An empty batch
+  // without preconditions completes at once.
+  void Commit(WriteBatch batch, std::function<void(absl::Status)> done);
+  // Commit() that waits for the outcome.
+  absl::Status CommitSync(WriteBatch batch);
+
+  // Runs `body` on a fresh Txn and commits its batch; on a write conflict runs
+  // it again (a bounded number of times, then ABORTED). If `body` fails,
+  // nothing is written and `done` gets its status. `done` may run on the
+  // caller's thread or the committer's; `body` may run on either.
+  void Transact(std::function<absl::Status(Txn&)> body, std::function<void(absl::Status)> done);
+  // Transact() that waits for the outcome.
+  absl::Status TransactSync(std::function<absl::Status(Txn&)> body);
+
+  // Writes a consistent checkpoint of the live store into `directory`, which
+  // must not exist. A store opened there has every write acknowledged before
+  // the call.
+  absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& directory);
+
+  // Size figures (cheap: RocksDB properties).
+  StoreStats Stats() const;
+
+  // Registers `listener`, called on the committer thread after every group
+  // commit. Register before traffic starts; listeners must be quick.
+  void AddCommitListener(std::function<void(const CommitGroupInfo&)> listener);
+
+  const StoreOptions& options() const { return options_; }
+  uint32_t schema_version() const { return kSchemaVersion; }
+
+ private:
+  struct Pending {
+    WriteBatch batch;
+    std::function<void(absl::Status)> done;
+  };
+
+  Store(StoreOptions options, int lock_fd);
+  absl::Status OpenDb();
+  absl::Status CheckSchema();
+  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
+  void CommitLoop();
+  void RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
+                  std::shared_ptr<std::function<void(absl::Status)>> done, int attempt);
+
+  const StoreOptions options_;
+  const int lock_fd_;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;  // Guarded by mu_.
+  bool closing_ = false;       // Guarded by mu_.
+  std::thread committer_;
+
+  std::mutex listeners_mu_;
+  std::vector<std::function<void(const CommitGroupInfo&)>> listeners_;
+};
+
+}  // namespace rapport::storage
