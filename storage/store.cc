@@ -31,7 +31,9 @@ namespace rapport::storage {
 namespace {
 
 constexpr absl::string_view kConflictPayloadUrl = "rapport.storage/write-conflict";
-constexpr int kMaxTransactAttempts = 32;
+// A safety net: retries go to the front of the commit queue, so k concurrent
+// writers of one key need at most k attempts each.
+constexpr int kMaxTransactAttempts = 1000;
 
 absl::Status WriteConflictError() {
   absl::Status status = absl::AbortedError("the record changed concurrently; retry");
@@ -349,17 +351,23 @@ absl::StatusOr<ScanResult> Store::Scan(Cf cf, const ScanOptions& options) const 
 }
 
 void Store::Commit(WriteBatch batch, std::function<void(absl::Status)> done) {
+  Enqueue(std::move(batch), std::move(done), /*retry=*/false);
+}
+
+void Store::Enqueue(WriteBatch batch, std::function<void(absl::Status)> done, bool retry) {
   if (batch.empty() && batch.preconditions_.empty()) {
     done(absl::OkStatus());
     return;
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) {
+    // A retry comes from the committer thread itself while it is draining,
+    // so it is accepted even while closing.
+    if (closing_ && !retry) {
       done(absl::UnavailableError("the store is closing"));
       return;
     }
-    queue_.push_back({std::move(batch), std::move(done)});
+    (retry ? retry_queue_ : queue_).push_back({std::move(batch), std::move(done)});
   }
   cv_.notify_one();
 }
@@ -377,11 +385,13 @@ void Store::CommitLoop() {
     std::vector<Pending> group;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;  // Closing, and everything is answered.
-      while (!queue_.empty() && group.size() < options_.max_group_batches) {
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      cv_.wait(lock, [this] { return !queue_.empty() || !retry_queue_.empty() || closing_; });
+      if (queue_.empty() && retry_queue_.empty()) return;  // Closing; all answered.
+      for (auto* q : {&retry_queue_, &queue_}) {
+        while (!q->empty() && group.size() < options_.max_group_batches) {
+          group.push_back(std::move(q->front()));
+          q->pop_front();
+        }
       }
     }
 
@@ -460,16 +470,17 @@ void Store::CommitLoop() {
     if (!deferred.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) {
-        queue_.push_front(std::move(*it));
+        retry_queue_.push_front(std::move(*it));
       }
+    }
+    info.synced = status.ok() && options_.sync_writes && write.Count() > 0;
+    if (info.batches > 0 && status.ok()) {
+      std::lock_guard<std::mutex> lock(listeners_mu_);
+      for (const auto& listener : listeners_) listener(info);
     }
     for (Pending* p : accepted) p->done(status);
     for (Pending* p : conflicted) p->done(WriteConflictError());
     for (Pending* p : failed) p->done(absl::InternalError("could not check a write precondition"));
-    if (info.batches > 0) {
-      std::lock_guard<std::mutex> lock(listeners_mu_);
-      for (const auto& listener : listeners_) listener(info);
-    }
   }
 }
 
@@ -492,7 +503,7 @@ void Store::RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
     (*done)(absl::OkStatus());
     return;
   }
-  Commit(std::move(txn.batch_), [this, body, done, attempt](absl::Status s) {
+  Enqueue(std::move(txn.batch_), [this, body, done, attempt](absl::Status s) {
     if (IsWriteConflict(s)) {
       if (attempt < kMaxTransactAttempts) {
         RunAttempt(body, done, attempt + 1);
@@ -501,7 +512,7 @@ void Store::RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
       s = absl::AbortedError("too much contention on the same record; retry later");
     }
     (*done)(std::move(s));
-  });
+  }, /*retry=*/attempt > 1);
 }
 
 absl::Status Store::TransactSync(std::function<absl::Status(Txn&)> body) {

@@ -152,6 +152,8 @@ struct CommitGroupInfo {
   absl::Duration write_duration;
   // Earliest due time of the schedule entries the group added, if any.
   std::optional<absl::Time> earliest_schedule;
+  // Whether the write was synced to the WAL.
+  bool synced = false;
 };
 
 // A backup written by Store::Checkpoint.
@@ -238,7 +240,8 @@ class Store final {
   StoreStats Stats() const;
 
   // Registers `listener`, called on the committer thread after every group
-  // commit. Register before traffic starts; listeners must be quick.
+  // commit is written (and synced), before its callers are answered. Register
+  // before traffic starts; listeners must be quick.
   void AddCommitListener(std::function<void(const CommitGroupInfo&)> listener);
 
   const StoreOptions& options() const { return options_; }
@@ -251,6 +254,7 @@ class Store final {
   };
 
   Store(StoreOptions options, int lock_fd);
+  void Enqueue(WriteBatch batch, std::function<void(absl::Status)> done, bool retry);
   absl::Status OpenDb();
   absl::Status CheckSchema();
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
@@ -266,6 +270,9 @@ class Store final {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // Guarded by mu_.
+  // Transactions rerun after a conflict go first, so a retry never starves
+  // behind fresh writes of the same key. Guarded by mu_.
+  std::deque<Pending> retry_queue_;
   bool closing_ = false;       // Guarded by mu_.
   std::thread committer_;
 

@@ -1,0 +1,104 @@
+#include "storage/key_codec.h"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace rapport::storage {
+namespace {
+
+TEST(KeyCodecTest, IntegersRoundTripAndSortLikeNumbers) {
+  const std::vector<int64_t> values = {std::numeric_limits<int64_t>::min(), -1000, -1, 0, 1, 255,
+                                       256, std::numeric_limits<int64_t>::max()};
+  std::vector<std::string> encoded;
+  for (int64_t v : values) {
+    std::string s;
+    AppendInt64(&s, v);
+    absl::string_view in = s;
+    EXPECT_EQ(ConsumeInt64(&in), v);
+    EXPECT_TRUE(in.empty());
+    encoded.push_back(s);
+  }
+  EXPECT_TRUE(std::is_sorted(encoded.begin(), encoded.end()));
+
+  std::string u;
+  AppendUint64(&u, 0x0102030405060708ull);
+  AppendUint32(&u, 0xA0B0C0D0u);
+  absl::string_view in = u;
+  EXPECT_EQ(ConsumeUint64(&in), 0x0102030405060708ull);
+  EXPECT_EQ(ConsumeUint32(&in), 0xA0B0C0D0u);
+  EXPECT_FALSE(ConsumeUint32(&in).has_value());
+}
+
+TEST(KeyCodecTest, TimesRoundTripAtMicrosecondsAndSort) {
+  const absl::Time before_epoch = absl::FromUnixMicros(-5);
+  const absl::Time t = absl::FromUnixMicros(1795000000123456);
+  std::string a, b;
+  AppendTime(&a, before_epoch);
+  AppendTime(&b, t);
+  EXPECT_LT(a, b);
+  absl::string_view in = b;
+  EXPECT_EQ(ConsumeTime(&in), t);
+}
+
+TEST(KeyCodecTest, OrderedStringsKeepOrderAndEmbeddedZeros) {
+  const std::vector<std::string> values = {"", std::string("a\0", 2), std::string("a\0b", 3),
+                                           "a", "ab", "b", "\xff"};
+  std::vector<std::string> sorted_values = values;
+  std::sort(sorted_values.begin(), sorted_values.end());
+  std::vector<std::string> encoded;
+  for (const auto& v : sorted_values) {
+    std::string s;
+    AppendOrderedString(&s, v);
+    AppendUint32(&s, 7);  // Something after the string.
+    absl::string_view in = s;
+    EXPECT_EQ(ConsumeOrderedString(&in), v);
+    EXPECT_EQ(ConsumeUint32(&in), 7u);
+    encoded.push_back(s);
+  }
+  EXPECT_TRUE(std::is_sorted(encoded.begin(), encoded.end()));
+}
+
+TEST(KeyCodecTest, MalformedOrderedStringIsRejected) {
+  absl::string_view unterminated = "abc";
+  EXPECT_FALSE(ConsumeOrderedString(&unterminated).has_value());
+  const std::string bad_escape("a\0\x05", 3);
+  absl::string_view in = bad_escape;
+  EXPECT_FALSE(ConsumeOrderedString(&in).has_value());
+}
+
+TEST(KeyCodecTest, PrefixSuccessor) {
+  EXPECT_EQ(PrefixSuccessor("abc"), "abd");
+  EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixSuccessor("\xff\xff"), "");
+  EXPECT_EQ(PrefixSuccessor(""), "");
+}
+
+TEST(KeyCodecTest, CountersRoundTrip) {
+  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{42}, std::numeric_limits<int64_t>::min()}) {
+    EXPECT_EQ(DecodeCounter(EncodeCounter(v)), v);
+  }
+  EXPECT_FALSE(DecodeCounter("short").has_value());
+}
+
+TEST(KeyCodecTest, ScheduleKeysRoundTripAndSortByDueTime) {
+  const ScheduleKey early{absl::FromUnixSeconds(100), "sla.breach", std::string("t\0x", 3)};
+  const ScheduleKey late{absl::FromUnixSeconds(200), "a", "k"};
+  EXPECT_EQ(DecodeScheduleKey(EncodeScheduleKey(early)), early);
+  EXPECT_EQ(DecodeScheduleKey(EncodeScheduleKey(late)), late);
+  EXPECT_LT(EncodeScheduleKey(early), EncodeScheduleKey(late));
+  EXPECT_FALSE(DecodeScheduleKey("xx").has_value());
+}
+
+TEST(KeyCodecTest, IdempotencyKeysSeparateMethodAndRequest) {
+  EXPECT_NE(EncodeIdempotencyKey("ab", "c"), EncodeIdempotencyKey("a", "bc"));
+  std::string key = EncodeIdempotencyKey("Create", "r1");
+  absl::string_view in = key;
+  EXPECT_EQ(ConsumeOrderedString(&in), "Create");
+  EXPECT_EQ(ConsumeOrderedString(&in), "r1");
+}
+
+}  // namespace
+}  // namespace rapport::storage

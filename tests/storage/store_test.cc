@@ -1,0 +1,369 @@
+#include "storage/store.h"
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rapport/internal/v1/internal.pb.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace rapport::storage {
+namespace {
+
+using ::rapport::testing::StatusIs;
+using ::rapport::testing::TempDir;
+using ::testing::HasSubstr;
+
+std::unique_ptr<Store> OpenOrDie(const std::string& dir, bool sync = true) {
+  StoreOptions options;
+  options.data_dir = dir;
+  options.sync_writes = sync;
+  auto store = Store::Open(options);
+  EXPECT_OK(store.status());
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::string Key(int i) { return absl::StrFormat("k%06d", i); }
+
+TEST(StoreTest, ProtoRecordRoundTrip) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  internal::v1::PageToken record;
+  record.set_resume_key("resume");
+  record.set_filter_hash(42);
+  WriteBatch batch;
+  batch.PutProto(Cf::kIndex, "r/1", record);
+  ASSERT_OK(store->CommitSync(std::move(batch)));
+
+  internal::v1::PageToken read;
+  ASSERT_OK_AND_ASSIGN(bool found, store->GetProto(Cf::kIndex, "r/1", &read));
+  EXPECT_TRUE(found);
+  EXPECT_EQ(read.resume_key(), "resume");
+  EXPECT_EQ(read.filter_hash(), 42u);
+  ASSERT_OK_AND_ASSIGN(bool missing, store->GetProto(Cf::kIndex, "r/2", &read));
+  EXPECT_FALSE(missing);
+}
+
+TEST(StoreTest, UnparsableRecordIsDataLoss) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  batch.Put(Cf::kIndex, "bad", "\xff\xff\xff");
+  ASSERT_OK(store->CommitSync(std::move(batch)));
+  internal::v1::PageToken read;
+  EXPECT_THAT(store->GetProto(Cf::kIndex, "bad", &read), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(StoreTest, ColumnFamiliesAreSeparate) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  batch.Put(Cf::kIndex, "same", "index");
+  batch.Put(Cf::kChanges, "same", "changes");
+  ASSERT_OK(store->CommitSync(std::move(batch)));
+  EXPECT_EQ(*store->Get(Cf::kIndex, "same").value(), "index");
+  EXPECT_EQ(*store->Get(Cf::kChanges, "same").value(), "changes");
+  EXPECT_FALSE(store->Get(Cf::kIdempotency, "same").value().has_value());
+}
+
+TEST(StoreTest, PagedScanReturnsEveryKeyOnceInOrder) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  for (int i = 0; i < 1000; ++i) batch.Put(Cf::kIndex, "p/" + Key(i), "v");
+  batch.Put(Cf::kIndex, "o/outside", "v");  // Other prefixes stay out.
+  batch.Put(Cf::kIndex, "q/outside", "v");
+  ASSERT_OK(store->CommitSync(std::move(batch)));
+
+  std::vector<std::string> seen;
+  ScanOptions options;
+  options.prefix = "p/";
+  options.limit = 37;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(ScanResult page, store->Scan(Cf::kIndex, options));
+    ASSERT_LE(page.entries.size(), 37u);
+    for (const auto& kv : page.entries) seen.push_back(kv.key);
+    if (!page.more) break;
+    options.start_after = page.entries.back().key;
+  }
+  ASSERT_EQ(seen.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(seen[i], "p/" + Key(i));
+}
+
+TEST(StoreTest, PagedScanWhileInsertingReturnsExistingKeysExactlyOnce) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  WriteBatch batch;
+  for (int i = 0; i < 2000; i += 2) batch.Put(Cf::kIndex, Key(i), "v");
+  ASSERT_OK(store->CommitSync(std::move(batch)));
+
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 1; i < 2000 && !stop; i += 2) {
+      WriteBatch b;
+      b.Put(Cf::kIndex, Key(i), "v");
+      EXPECT_OK(store->CommitSync(std::move(b)));
+    }
+  });
+  std::multiset<std::string> seen;
+  ScanOptions options;
+  options.limit = 50;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(ScanResult page, store->Scan(Cf::kIndex, options));
+    for (const auto& kv : page.entries) seen.insert(kv.key);
+    if (!page.more) break;
+    options.start_after = page.entries.back().key;
+  }
+  stop = true;
+  writer.join();
+  for (int i = 0; i < 2000; i += 2) EXPECT_EQ(seen.count(Key(i)), 1u) << Key(i);
+  for (const auto& k : seen) EXPECT_EQ(seen.count(k), 1u) << k;
+}
+
+TEST(StoreTest, RangeBoundsAndLimit) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  for (int i = 0; i < 10; ++i) batch.Put(Cf::kIndex, Key(i), "v");
+  ASSERT_OK(store->CommitSync(std::move(batch)));
+  ScanOptions options;
+  options.lower = Key(3);
+  options.upper = Key(7);
+  ASSERT_OK_AND_ASSIGN(ScanResult all, store->Scan(Cf::kIndex, options));
+  ASSERT_EQ(all.entries.size(), 4u);
+  EXPECT_EQ(all.entries.front().key, Key(3));
+  EXPECT_EQ(all.entries.back().key, Key(6));
+  EXPECT_FALSE(all.more);
+  options.limit = 4;
+  ASSERT_OK_AND_ASSIGN(ScanResult exact, store->Scan(Cf::kIndex, options));
+  EXPECT_EQ(exact.entries.size(), 4u);
+  EXPECT_FALSE(exact.more);
+}
+
+TEST(StoreTest, FailedPreconditionWritesNothingOfTheBatch) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch setup;
+  setup.Put(Cf::kIndex, "guard", "v1");
+  ASSERT_OK(store->CommitSync(std::move(setup)));
+
+  WriteBatch batch;
+  batch.ExpectValue(Cf::kIndex, "guard", std::string("stale"));
+  batch.Put(Cf::kIndex, "a", "1");
+  batch.AddCounter(Cf::kAggregates, "count", 1);
+  batch.Schedule(absl::FromUnixSeconds(10), "kind", "key");
+  const absl::Status status = store->CommitSync(std::move(batch));
+  EXPECT_TRUE(IsWriteConflict(status)) << status;
+  EXPECT_FALSE(store->Get(Cf::kIndex, "a").value().has_value());
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "count").value(), 0);
+  ASSERT_OK_AND_ASSIGN(ScanResult schedule, store->Scan(Cf::kSchedule, ScanOptions()));
+  EXPECT_TRUE(schedule.entries.empty());
+
+  WriteBatch absent;
+  absent.ExpectValue(Cf::kIndex, "guard", std::nullopt);  // It exists: conflict.
+  absent.Put(Cf::kIndex, "b", "1");
+  EXPECT_TRUE(IsWriteConflict(store->CommitSync(std::move(absent))));
+  EXPECT_FALSE(store->Get(Cf::kIndex, "b").value().has_value());
+}
+
+TEST(StoreTest, ConcurrentReadersSeeBatchesWhole) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 500; ++i) {
+      WriteBatch b;
+      b.Put(Cf::kIndex, "x", std::to_string(i));
+      b.Put(Cf::kIndex, "y", std::to_string(i));
+      b.AddCounter(Cf::kAggregates, "n", 1);
+      EXPECT_OK(store->CommitSync(std::move(b)));
+    }
+    stop = true;
+  });
+  int torn = 0;
+  while (!stop) {
+    // One scan reads both keys from one snapshot-consistent iterator.
+    auto both = store->Scan(Cf::kIndex, ScanOptions());
+    ASSERT_OK(both.status());
+    if (both->entries.size() == 2 && both->entries[0].value != both->entries[1].value) ++torn;
+  }
+  writer.join();
+  EXPECT_EQ(torn, 0);
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "n").value(), 500);
+}
+
+TEST(StoreTest, ConcurrentReadModifyWriteLosesNoUpdate) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  constexpr int kThreads = 8;
+  constexpr int kIncrements = 150;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements; ++i) {
+        EXPECT_OK(store->TransactSync([](Txn& txn) -> absl::Status {
+          auto current = txn.Get(Cf::kIndex, "counter");
+          if (!current.ok()) return current.status();
+          const int value = current->has_value() ? std::stoi(**current) : 0;
+          txn.batch().Put(Cf::kIndex, "counter", std::to_string(value + 1));
+          return absl::OkStatus();
+        }));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(*store->Get(Cf::kIndex, "counter").value(), std::to_string(kThreads * kIncrements));
+}
+
+TEST(StoreTest, TransactBodyErrorWritesNothing) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  const absl::Status status = store->TransactSync([](Txn& txn) {
+    txn.batch().Put(Cf::kIndex, "a", "1");
+    return absl::InvalidArgumentError("name is required");
+  });
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("name")));
+  EXPECT_FALSE(store->Get(Cf::kIndex, "a").value().has_value());
+}
+
+TEST(StoreTest, CountersAddUp) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  for (int delta : {5, -2, 10}) {
+    WriteBatch b;
+    b.AddCounter(Cf::kAggregates, "c", delta);
+    ASSERT_OK(store->CommitSync(std::move(b)));
+  }
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "c").value(), 13);
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "absent").value(), 0);
+}
+
+TEST(StoreTest, ReopenKeepsData) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    WriteBatch b;
+    b.Put(Cf::kIndex, "kept", "yes");
+    b.AddCounter(Cf::kAggregates, "c", 3);
+    ASSERT_OK(store->CommitSync(std::move(b)));
+  }
+  auto store = OpenOrDie(dir.path());
+  EXPECT_EQ(*store->Get(Cf::kIndex, "kept").value(), "yes");
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "c").value(), 3);
+}
+
+TEST(StoreTest, SecondOpenOfTheSameDirIsRefused) {
+  TempDir dir;
+  auto first = OpenOrDie(dir.path());
+  StoreOptions options;
+  options.data_dir = dir.path();
+  EXPECT_THAT(Store::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("in use by another")));
+}
+
+TEST(StoreTest, NewerSchemaIsRefused) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    std::string newer;
+    AppendUint32(&newer, kSchemaVersion + 1);
+    WriteBatch b;
+    b.Put(Cf::kMeta, kMetaSchemaVersionKey, newer);
+    ASSERT_OK(store->CommitSync(std::move(b)));
+  }
+  StoreOptions options;
+  options.data_dir = dir.path();
+  EXPECT_THAT(Store::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(absl::StrCat("schema version ", kSchemaVersion + 1))));
+  // The refusal released the directory: an open after it is not "in use".
+  EXPECT_THAT(Store::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("newer")));
+}
+
+TEST(StoreTest, CheckpointHoldsExactlyTheWritesBeforeIt) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch before;
+  before.Put(Cf::kIndex, "before", "1");
+  before.AddCounter(Cf::kAggregates, "c", 7);
+  ASSERT_OK(store->CommitSync(std::move(before)));
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo info, store->Checkpoint(dir.Sub("backup")));
+  EXPECT_GT(info.file_count, 0u);
+  EXPECT_GT(info.size_bytes, 0u);
+  WriteBatch after;
+  after.Put(Cf::kIndex, "after", "1");
+  ASSERT_OK(store->CommitSync(std::move(after)));
+
+  auto restored = OpenOrDie(dir.Sub("backup"));
+  ASSERT_NE(restored, nullptr);
+  EXPECT_TRUE(restored->Get(Cf::kIndex, "before").value().has_value());
+  EXPECT_FALSE(restored->Get(Cf::kIndex, "after").value().has_value());
+  EXPECT_EQ(restored->GetCounter(Cf::kAggregates, "c").value(), 7);
+  // A checkpoint into an existing directory fails and leaves it alone.
+  EXPECT_FALSE(store->Checkpoint(dir.Sub("backup")).ok());
+}
+
+TEST(StoreTest, GroupCommitAnswersOnlyAfterTheSyncAndSharesSyncs) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/true);
+  std::atomic<int> groups{0};
+  std::atomic<int> synced_batches{0};
+  std::atomic<bool> unsynced_group{false};
+  store->AddCommitListener([&](const CommitGroupInfo& info) {
+    if (!info.synced) unsynced_group = true;
+    groups.fetch_add(1);
+    synced_batches.fetch_add(static_cast<int>(info.batches));
+  });
+  constexpr int kThreads = 32;
+  constexpr int kPerThread = 20;
+  std::atomic<int> answered_before_sync{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        WriteBatch b;
+        b.Put(Cf::kIndex, absl::StrCat("t", t, "/", i), "v");
+        const int synced_before = synced_batches.load();
+        ASSERT_OK(store->CommitSync(std::move(b)));
+        // Our batch was counted by a synced group before we were answered.
+        if (synced_batches.load() <= synced_before) answered_before_sync.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(answered_before_sync.load(), 0);
+  EXPECT_FALSE(unsynced_group.load());
+  EXPECT_EQ(synced_batches.load(), kThreads * kPerThread);
+  // Concurrent callers shared syncs: fewer groups than batches.
+  EXPECT_LT(groups.load(), kThreads * kPerThread);
+}
+
+TEST(StoreTest, CommitAfterPreconditionConflictInSameGroupSeesEarlierWrite) {
+  // Two transactions read the same key concurrently; both cannot win with
+  // the same read, so the second reruns on the first's result.
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      EXPECT_OK(store->TransactSync([](Txn& txn) -> absl::Status {
+        auto v = txn.Get(Cf::kIndex, "seq");
+        if (!v.ok()) return v.status();
+        txn.batch().Put(Cf::kIndex, "seq", (*v).value_or("") + "x");
+        return absl::OkStatus();
+      }));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(*store->Get(Cf::kIndex, "seq").value(), "xx");
+}
+
+}  // namespace
+}  // namespace rapport::storage
