@@ -7,6 +7,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/server.h"
 #include "storage/logging.h"
@@ -38,6 +40,13 @@ int main(int argc, char** argv) {
       "Rapport server: ITIL 4 relationship and service level management over gRPC.\n"
       "Usage: rapportd [--listen=HOST:PORT] [--metrics_listen=HOST:PORT] [--data_dir=DIR] "
       "[--sync_writes=true|false] [--grace_period=10s]");
+  // --help lists the flags of this file (Abseil's default looks for files
+  // named after the program).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
 
   // Block the shutdown signals in every thread (threads inherit the mask), so
