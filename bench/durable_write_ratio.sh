@@ -9,10 +9,12 @@
 # fsync among all waiting writes).
 #
 # Usage: bench/durable_write_ratio.sh [-b BUILD_DIR] [-c CONCURRENCY] [-d DURATION]
-#                                     [-r MIN_RATIO] [METHOD [REQUEST_JSON]]
+#                                     [-n ROUNDS] [-r MIN_RATIO] [METHOD [REQUEST_JSON]]
 #   -b  build directory holding server/rapportd and bench/rapport_load (./build)
 #   -c  calls in flight (64)
-#   -d  measured duration per server, an absl::Duration such as 10s (10s)
+#   -d  measured duration per run, an absl::Duration such as 10s (10s)
+#   -n  rounds, each loading both servers (in alternating order); the rates
+#       are averaged over rounds (1)
 #   -r  exit with code 1 if sync / nosync is below this ratio
 #   METHOD        unary method to load (rapport.v1.AdminService/GetServerInfo)
 #   REQUEST_JSON  its request; {{seq}} and {{rand}} as in rapport_load ({})
@@ -26,17 +28,23 @@ build_dir=./build
 concurrency=64
 duration=10s
 min_ratio=
-while getopts "b:c:d:r:h" opt; do
+rounds=1
+while getopts "b:c:d:n:r:h" opt; do
   case $opt in
     b) build_dir=$OPTARG ;;
     c) concurrency=$OPTARG ;;
     d) duration=$OPTARG ;;
+    n) rounds=$OPTARG ;;
     r) min_ratio=$OPTARG ;;
     h) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
+if [[ ! $rounds =~ ^[1-9][0-9]*$ ]]; then
+  echo "durable_write_ratio: -n wants a positive number of rounds" >&2
+  exit 2
+fi
 method=${1:-rapport.v1.AdminService/GetServerInfo}
 request=${2:-'{}'}
 
@@ -67,17 +75,18 @@ if [[ $(stat -f -c %T "$work") == tmpfs ]]; then
     "set TMPDIR to a directory on disk" >&2
 fi
 
-# start_server NAME SYNC: starts rapportd and sets port_NAME to its gRPC port.
+# start_server NAME SYNC: starts rapportd and sets ports[NAME] to its gRPC port.
+declare -A ports=()
 start_server() {
-  local name=$1 sync=$2 port= i
+  local name=$1 sync=$2 found='' i
   mkdir "$work/$name"
   "$rapportd" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --data_dir="$work/$name/data" --sync_writes="$sync" 2>"$work/$name/stderr" &
   local pid=$!
   pids+=("$pid")
   for ((i = 0; i < 200; i++)); do
-    port=$(sed -n 's/.* serving grpc=[^ ]*:\([0-9][0-9]*\) .*/\1/p' "$work/$name/stderr")
-    [[ -n $port ]] && break
+    found=$(sed -n 's/.* serving grpc=[^ ]*:\([0-9][0-9]*\) .*/\1/p' "$work/$name/stderr")
+    [[ -n $found ]] && break
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "durable_write_ratio: rapportd --sync_writes=$sync exited:" >&2
       cat "$work/$name/stderr" >&2
@@ -85,23 +94,24 @@ start_server() {
     fi
     sleep 0.05
   done
-  if [[ -z $port ]]; then
+  if [[ -z $found ]]; then
     echo "durable_write_ratio: rapportd --sync_writes=$sync did not start within 10s:" >&2
     cat "$work/$name/stderr" >&2
     exit 2
   fi
-  printf -v "port_$name" '%s' "$port"
+  ports[$name]=$found
 }
 
-# run_load NAME PORT: loads the server, shows rapport_load's report and keeps
-# its JSON line in $work/NAME/json.
+# run_load NAME PORT ROUND: loads the server, shows rapport_load's report and
+# keeps its JSON line in $work/NAME/json.ROUND. Each round numbers {{seq}}
+# from its own range, so Create calls never reuse an id on the same server.
 run_load() {
-  local name=$1 port=$2
-  echo "== $name (127.0.0.1:$port)"
+  local name=$1 port=$2 round=$3
+  echo "== round $round: $name (127.0.0.1:$port)"
   # In the background, so that a signal to this script is handled at once.
   "$load" --server="127.0.0.1:$port" --method="$method" --request="$request" \
     --concurrency="$concurrency" --duration="$duration" --baseline_method= --json \
-    >"$work/$name/out" &
+    --seq_start=$((round * 1000000000 + 1)) >"$work/$name/out" &
   load_pid=$!
   if ! wait "$load_pid"; then
     load_pid=
@@ -111,34 +121,63 @@ run_load() {
   fi
   load_pid=
   grep -v '^{' "$work/$name/out"
-  grep '^{' "$work/$name/out" >"$work/$name/json"
+  grep '^{' "$work/$name/out" >"$work/$name/json.$round"
 }
 
-# field NAME KEY: a number from the target run of NAME's JSON line.
+# field NAME ROUND KEY: a number from the target run of that JSON line.
 field() {
   local json
-  json=$(<"$work/$1/json")
+  json=$(<"$work/$1/json.$2")
   json=${json#*\"target\":}
-  sed -n "s/.*\"$2\":\([0-9.][0-9.]*\).*/\1/p" <<<"$json"
+  sed -n "s/.*\"$3\":\([0-9.][0-9.]*\).*/\1/p" <<<"$json"
 }
+
+# ratio A B: A / B with three decimals, "nan" if B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
 
 start_server sync true
 start_server nosync false
-run_load sync "$port_sync"
-run_load nosync "$port_nosync"
+# Alternate the order each round, so that a drift in the machine's load
+# weighs on both servers alike.
+for ((round = 1; round <= rounds; round++)); do
+  if ((round % 2)); then
+    run_load sync "${ports[sync]}" "$round"
+    run_load nosync "${ports[nosync]}" "$round"
+  else
+    run_load nosync "${ports[nosync]}" "$round"
+    run_load sync "${ports[sync]}" "$round"
+  fi
+done
 
-sync_rps=$(field sync ok_rps)
-nosync_rps=$(field nosync ok_rps)
-ratio=$(awk -v s="$sync_rps" -v n="$nosync_rps" 'BEGIN { if (n > 0) printf "%.3f", s / n; else print "nan" }')
-echo "== result: $method at $concurrency in flight, $duration each"
-printf 'sync rps    %10s  (p50 %s ms, p99 %s ms)\n' "$sync_rps" "$(field sync p50)" "$(field sync p99)"
-printf 'nosync rps  %10s  (p50 %s ms, p99 %s ms)\n' "$nosync_rps" "$(field nosync p50)" \
-  "$(field nosync p99)"
-echo "ratio       $ratio (sync / nosync)"
+echo "== result: $method at $concurrency in flight, $duration per run, OK calls/s"
+printf '%-6s %12s %12s %8s %22s %22s\n' round sync nosync ratio "sync p50/p99 ms" \
+  "nosync p50/p99 ms"
+sync_sum=0
+nosync_sum=0
+for ((round = 1; round <= rounds; round++)); do
+  sync_rps=$(field sync "$round" ok_rps)
+  nosync_rps=$(field nosync "$round" ok_rps)
+  sync_sum=$(awk -v a="$sync_sum" -v b="$sync_rps" 'BEGIN { print a + b }')
+  nosync_sum=$(awk -v a="$nosync_sum" -v b="$nosync_rps" 'BEGIN { print a + b }')
+  printf '%-6s %12s %12s %8s %22s %22s\n' "$round" "$sync_rps" "$nosync_rps" \
+    "$(ratio "$sync_rps" "$nosync_rps")" \
+    "$(field sync "$round" p50)/$(field sync "$round" p99)" \
+    "$(field nosync "$round" p50)/$(field nosync "$round" p99)"
+done
+sync_rps=$(awk -v s="$sync_sum" -v n="$rounds" 'BEGIN { printf "%.1f", s / n }')
+nosync_rps=$(awk -v s="$nosync_sum" -v n="$rounds" 'BEGIN { printf "%.1f", s / n }')
+result=$(ratio "$sync_rps" "$nosync_rps")
+echo "sync rps    $sync_rps"
+echo "nosync rps  $nosync_rps"
+echo "ratio       $result (sync / nosync)"
+if awk -v s="$sync_rps" -v n="$nosync_rps" 'BEGIN { exit !(s == 0 || n == 0) }'; then
+  echo "durable_write_ratio: no call succeeded on a server; check METHOD and REQUEST_JSON" >&2
+  exit 2
+fi
 
 if [[ -n $min_ratio ]]; then
-  if [[ $ratio == nan ]] || awk -v r="$ratio" -v m="$min_ratio" 'BEGIN { exit !(r < m) }'; then
-    echo "durable_write_ratio: ratio $ratio is below $min_ratio" >&2
+  if [[ $result == nan ]] || awk -v r="$result" -v m="$min_ratio" 'BEGIN { exit !(r < m) }'; then
+    echo "durable_write_ratio: ratio $result is below $min_ratio" >&2
     exit 1
   fi
 fi

@@ -5,8 +5,9 @@
 // connections, driven by --threads completion-queue threads: each completed
 // call immediately starts the next. The request is built from protobuf JSON
 // for whatever method the compiled-in descriptor pool knows (every file of
-// rapport_proto is linked in whole), serialized once, and sent with
-// grpc::GenericStub, so the tool needs no change when an RPC is added.
+// rapport_proto is linked in whole) and sent as bytes with grpc::GenericStub,
+// so the tool needs no change when an RPC is added. Latency is measured per
+// call, from start to completion on the client.
 //
 // Every performance target of Rapport is stated relative to a baseline ("at
 // least 0.5 of the health check's rate at 64 in flight"), so the tool first

@@ -23,6 +23,16 @@ ABSL_FLAG(std::string, data_dir, "./data",
 ABSL_FLAG(bool, sync_writes, true,
           "Sync each acknowledged write to the write-ahead log (concurrent writes share one "
           "sync). false is faster but a machine crash may lose the last acknowledged writes.");
+ABSL_FLAG(bool, per_relationship_metrics, false,
+          "Export rapport_relationship_health_score per relationship: one series per "
+          "relationship, for small installations.");
+ABSL_FLAG(std::string, health_weights, "sla=25,escalations=15,nps=20,csat=10,feedback=10,"
+          "engagement=10,opportunities=10",
+          "Relationship health component weights, name=weight, comma-separated; unlisted "
+          "components keep their default.");
+ABSL_FLAG(std::string, health_bands, "50,75",
+          "Relationship health bands: RED below the first number, GREEN from the second, AMBER "
+          "between.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 
@@ -64,6 +74,13 @@ int main(int argc, char** argv) {
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
   config.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   config.grace_period = absl::GetFlag(FLAGS_grace_period);
+  config.per_relationship_metrics = absl::GetFlag(FLAGS_per_relationship_metrics);
+  if (auto status = rapport::ParseHealthFlags(absl::GetFlag(FLAGS_health_weights),
+                                              absl::GetFlag(FLAGS_health_bands), &config.health);
+      !status.ok()) {
+    rapport::LogError(absl::StrCat("rapportd: ", status.message()));
+    return 2;
+  }
 
   auto server = rapport::RapportServer::Start(config);
   if (!server.ok()) {

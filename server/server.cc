@@ -2,13 +2,16 @@
 
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpc/health/v1/health.pb.h"
 #include "rapport/v1/admin.pb.h"
+#include "rapport/v1/relationships.pb.h"
 #include "server/metrics_interceptor.h"
 #include "storage/logging.h"
 #include "storage/status_macros.h"
@@ -30,10 +33,44 @@ std::vector<const google::protobuf::ServiceDescriptor*> ServedServices() {
   return {
       grpc::health::v1::HealthCheckRequest::descriptor()->file()->FindServiceByName("Health"),
       v1::ServerInfo::descriptor()->file()->FindServiceByName("AdminService"),
+      v1::Relationship::descriptor()->file()->FindServiceByName("RelationshipService"),
   };
 }
 
 }  // namespace
+
+absl::Status ParseHealthFlags(absl::string_view weights, absl::string_view bands,
+                              relationships::HealthConfig* config) {
+  using Component = v1::RelationshipHealth::Component;
+  const std::map<std::string, Component::Kind> names = {
+      {"sla", Component::SLA_COMPLIANCE}, {"escalations", Component::ESCALATIONS},
+      {"nps", Component::NPS},           {"csat", Component::CSAT},
+      {"feedback", Component::FEEDBACK_BALANCE}, {"engagement", Component::ENGAGEMENT},
+      {"opportunities", Component::OPPORTUNITY_MOMENTUM}};
+  for (absl::string_view item : absl::StrSplit(weights, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    double w = 0;
+    auto it = names.find(kv.first);
+    if (it == names.end() || !absl::SimpleAtod(kv.second, &w) || w < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--health_weights: '", item,
+          "' must be name=weight with a weight >= 0 and a name among sla, escalations, nps, "
+          "csat, feedback, engagement, opportunities"));
+    }
+    config->weights[it->second] = w;
+  }
+  std::vector<std::string> limits = absl::StrSplit(bands, ',');
+  double red = 0, green = 0;
+  if (limits.size() != 2 || !absl::SimpleAtod(limits[0], &red) ||
+      !absl::SimpleAtod(limits[1], &green) || red < 0 || green > 100 || red > green) {
+    return absl::InvalidArgumentError(
+        "--health_bands must be two numbers RED_BELOW,GREEN_FROM with 0 <= RED_BELOW <= "
+        "GREEN_FROM <= 100");
+  }
+  config->red_below = red;
+  config->green_from = green;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const ServerConfig& config) {
   std::unique_ptr<RapportServer> s(new RapportServer(config));
@@ -77,6 +114,39 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   const absl::Time start_time = config.clock->Now();
   s->admin_ = std::make_unique<admin::Admin>(store, config.clock, RapportVersion(), start_time);
   s->admin_grpc_ = std::make_unique<admin::AdminGrpc>(s->admin_.get());
+  s->relationships_ = std::make_unique<relationships::Relationships>(store, config.clock,
+                                                                     &s->no_signals_, config.health);
+  s->relationships_grpc_ =
+      std::make_unique<relationships::RelationshipsGrpc>(s->relationships_.get());
+  relationships::Relationships* rel = s->relationships_.get();
+  metrics::RelationshipMetrics::Sources rel_sources;
+  rel_sources.counts = [rel] {
+    std::vector<metrics::RelationshipMetrics::Count> out;
+    auto counts = rel->CountRelationships();
+    if (!counts.ok()) return out;
+    for (const auto& c : *counts) {
+      out.push_back({v1::Relationship::Kind_Name(c.kind), v1::Relationship::Tier_Name(c.tier),
+                     v1::Relationship::Status_Name(c.status), static_cast<double>(c.count)});
+    }
+    return out;
+  };
+  rel_sources.average_health_by_tier = [rel] {
+    std::map<std::string, double> out;
+    auto averages = rel->AverageHealthByTier();
+    if (!averages.ok()) return out;
+    for (const auto& [tier, value] : *averages) out[v1::Relationship::Tier_Name(tier)] = value;
+    return out;
+  };
+  rel_sources.health_by_relationship = [rel] {
+    auto scores = rel->LastHealthScores();
+    return scores.ok() ? *scores : std::map<std::string, double>();
+  };
+  s->relationship_metrics_ = std::make_unique<metrics::RelationshipMetrics>(
+      m, std::move(rel_sources), config.per_relationship_metrics);
+  rel->SetInteractionObserver(
+      [rm = s->relationship_metrics_.get()](v1::Interaction::Kind kind) {
+        rm->ObserveInteraction(v1::Interaction::Kind_Name(kind));
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -86,6 +156,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &s->grpc_port_);
   builder.RegisterService(s->admin_grpc_.get());
+  builder.RegisterService(s->relationships_grpc_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory(m));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

@@ -12,8 +12,11 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
 #include "metrics/metrics.h"
+#include "metrics/relationship_metrics.h"
 #include "services/admin/admin.h"
 #include "services/admin/admin_grpc.h"
+#include "services/relationships/relationships.h"
+#include "services/relationships/relationships_grpc.h"
 #include "storage/clock.h"
 #include "storage/scheduler.h"
 #include "storage/store.h"
@@ -36,7 +39,16 @@ struct ServerConfig {
   absl::Duration grace_period = absl::Seconds(10);
   // Time source; tests inject a fake clock. Must outlive the server.
   Clock* clock = &RealClock();
+  // Relationship health weights and bands.
+  relationships::HealthConfig health;
+  // Export per-relationship series (cardinality grows with the register).
+  bool per_relationship_metrics = false;
 };
+
+// Parses --health_weights ("sla=25,nps=20,...") and --health_bands ("50,75")
+// into `config`. INVALID_ARGUMENT naming the flag on a bad value.
+absl::Status ParseHealthFlags(absl::string_view weights, absl::string_view bands,
+                              relationships::HealthConfig* config);
 
 class RapportServer final {
  public:
@@ -71,6 +83,10 @@ class RapportServer final {
   std::unique_ptr<storage::Scheduler> scheduler_;
   std::unique_ptr<admin::Admin> admin_;
   std::unique_ptr<admin::AdminGrpc> admin_grpc_;
+  relationships::ExternalSignals no_signals_;
+  std::unique_ptr<relationships::Relationships> relationships_;
+  std::unique_ptr<relationships::RelationshipsGrpc> relationships_grpc_;
+  std::unique_ptr<metrics::RelationshipMetrics> relationship_metrics_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;

@@ -20,10 +20,11 @@ enum class Cf : int {
   kAggregates = 4,   // Counters maintained at write time (int64, merged by addition).
   kIdempotency = 5,  // Results of mutations by request_id, for safe retries.
   kChanges = 6,      // Change logs with sequence numbers (watch streams).
+  kRelationships = 7,  // Relationships and their stakeholders, interactions, opportunities.
 };
 
 // Number of column families; the Cf values are 0..kCfCount-1.
-inline constexpr std::size_t kCfCount = 7;
+inline constexpr std::size_t kCfCount = 8;
 
 // The persisted name of a column family.
 absl::string_view CfName(Cf cf);

@@ -37,6 +37,13 @@ void AppendOrderedString(std::string* out, absl::string_view s) {
   out->push_back('\x01');
 }
 
+void AppendOrderedStringPrefix(std::string* out, absl::string_view s) {
+  for (char c : s) {
+    out->push_back(c);
+    if (c == '\0') out->push_back('\xff');
+  }
+}
+
 std::optional<uint64_t> ConsumeUint64(absl::string_view* in) {
   if (in->size() < 8) return std::nullopt;
   uint64_t v = 0;
@@ -146,5 +153,179 @@ std::string EncodeIdempotencyKey(absl::string_view method, absl::string_view req
   AppendOrderedString(&out, request_id);
   return out;
 }
+
+namespace relkeys {
+namespace {
+
+std::string Tagged(absl::string_view tag) { return std::string(tag); }
+
+bool ConsumeTag(absl::string_view* in, absl::string_view tag) {
+  if (in->substr(0, tag.size()) != tag) return false;
+  in->remove_prefix(tag.size());
+  return true;
+}
+
+}  // namespace
+
+std::string Record(char tag, absl::string_view id) {
+  std::string out(1, tag);
+  AppendOrderedString(&out, id);
+  return out;
+}
+
+std::string Child(char tag, absl::string_view relationship_id, absl::string_view child_id) {
+  std::string out = ChildPrefix(tag, relationship_id);
+  AppendOrderedString(&out, child_id);
+  return out;
+}
+
+std::string ChildPrefix(char tag, absl::string_view relationship_id) {
+  return Record(tag, relationship_id);
+}
+
+std::optional<std::string> ChildIdOf(absl::string_view key) {
+  if (key.empty()) return std::nullopt;
+  key.remove_prefix(1);
+  if (!ConsumeOrderedString(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::string ByName(absl::string_view lower_name, absl::string_view id) {
+  std::string out = Tagged("rn");
+  AppendOrderedString(&out, lower_name);
+  AppendOrderedString(&out, id);
+  return out;
+}
+
+std::string ByNamePrefix(absl::string_view lower_prefix) {
+  std::string out = Tagged("rn");
+  AppendOrderedStringPrefix(&out, lower_prefix);
+  return out;
+}
+
+std::string ByUpdate(absl::Time update_time, absl::string_view id) {
+  std::string out = Tagged("ru");
+  AppendInt64(&out, -absl::ToUnixMicros(update_time));
+  AppendOrderedString(&out, id);
+  return out;
+}
+
+std::string ByParent(absl::string_view parent_id, absl::string_view child_id) {
+  std::string out = ByParentPrefix(parent_id);
+  AppendOrderedString(&out, child_id);
+  return out;
+}
+
+std::string ByParentPrefix(absl::string_view parent_id) {
+  std::string out = Tagged("rp");
+  AppendOrderedString(&out, parent_id);
+  return out;
+}
+
+std::string InteractionByTime(absl::string_view relationship_id, absl::Time occur_time,
+                              absl::string_view interaction_id) {
+  std::string out = InteractionByTimePrefix(relationship_id);
+  AppendInt64(&out, -absl::ToUnixMicros(occur_time));
+  AppendOrderedString(&out, interaction_id);
+  return out;
+}
+
+std::string InteractionByTimePrefix(absl::string_view relationship_id) {
+  std::string out = Tagged("it");
+  AppendOrderedString(&out, relationship_id);
+  return out;
+}
+
+std::string FollowUpByDue(absl::Time due, absl::string_view relationship_id,
+                          absl::string_view interaction_id, uint32_t index) {
+  std::string out = FollowUpPrefix();
+  AppendTime(&out, due);
+  AppendOrderedString(&out, relationship_id);
+  AppendOrderedString(&out, interaction_id);
+  AppendUint32(&out, index);
+  return out;
+}
+
+std::string FollowUpPrefix() { return Tagged("fd"); }
+
+std::string CountByKindTierStatus(uint32_t kind, uint32_t tier, uint32_t status) {
+  std::string out = CountPrefix();
+  AppendUint32(&out, kind);
+  AppendUint32(&out, tier);
+  AppendUint32(&out, status);
+  return out;
+}
+
+std::string CountPrefix() { return Tagged("rc"); }
+
+std::optional<std::string> IdFromByName(absl::string_view key) {
+  if (!ConsumeTag(&key, "rn") || !ConsumeOrderedString(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::optional<std::string> IdFromByUpdate(absl::string_view key) {
+  if (!ConsumeTag(&key, "ru") || !ConsumeInt64(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::optional<std::string> ChildFromByParent(absl::string_view key) {
+  if (!ConsumeTag(&key, "rp") || !ConsumeOrderedString(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::optional<InteractionTimeKey> DecodeInteractionByTime(absl::string_view key) {
+  InteractionTimeKey out;
+  if (!ConsumeTag(&key, "it")) return std::nullopt;
+  auto rel = ConsumeOrderedString(&key);
+  auto t = ConsumeInt64(&key);
+  if (!rel || !t) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  out.relationship_id = *rel;
+  out.occur_time = absl::FromUnixMicros(-*t);
+  out.interaction_id = *id;
+  return out;
+}
+
+std::optional<FollowUpKey> DecodeFollowUpByDue(absl::string_view key) {
+  FollowUpKey out;
+  if (!ConsumeTag(&key, "fd")) return std::nullopt;
+  auto due = ConsumeTime(&key);
+  if (!due) return std::nullopt;
+  auto rel = ConsumeOrderedString(&key);
+  if (!rel) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id) return std::nullopt;
+  auto index = ConsumeUint32(&key);
+  if (!index || !key.empty()) return std::nullopt;
+  out.due = *due;
+  out.relationship_id = *rel;
+  out.interaction_id = *id;
+  out.index = *index;
+  return out;
+}
+
+std::optional<CountKey> DecodeCountByKindTierStatus(absl::string_view key) {
+  CountKey out;
+  if (!ConsumeTag(&key, "rc")) return std::nullopt;
+  auto kind = ConsumeUint32(&key);
+  auto tier = ConsumeUint32(&key);
+  auto status = ConsumeUint32(&key);
+  if (!kind || !tier || !status || !key.empty()) return std::nullopt;
+  out.kind = *kind;
+  out.tier = *tier;
+  out.status = *status;
+  return out;
+}
+
+}  // namespace relkeys
 
 }  // namespace rapport::storage

@@ -27,6 +27,9 @@ void AppendInt64(std::string* out, int64_t v);
 void AppendTime(std::string* out, absl::Time t);
 // Appends `s` with the ordered-string escape.
 void AppendOrderedString(std::string* out, absl::string_view s);
+// Appends `s` escaped but without the terminator: the scan prefix of every
+// ordered string that starts with `s`.
+void AppendOrderedStringPrefix(std::string* out, absl::string_view s);
 
 // Readers: consume from the front of `*in`; nullopt if it is malformed or short.
 std::optional<uint64_t> ConsumeUint64(absl::string_view* in);
@@ -69,6 +72,87 @@ std::optional<ScheduleKey> DecodeScheduleKey(absl::string_view encoded);
 //   | method: ordered string   | request_id: ordered string |
 //   +--------------------------+---------------------------+
 std::string EncodeIdempotencyKey(absl::string_view method, absl::string_view request_id);
+
+// ------------------------------------------------------------ Relationships
+//
+// Records in Cf::kRelationships, one tag byte then ordered-string ids:
+//
+//   'R' | relationship id                          Relationship
+//   'S' | relationship id | stakeholder id         Stakeholder
+//   'I' | relationship id | interaction id         Interaction
+//   'O' | relationship id | opportunity id         Opportunity
+//   'H' | relationship id                          last computed health
+//
+// Index entries in Cf::kIndex (empty values), two tag bytes first:
+//
+//   "rn" | lower(display name) | relationship id           by name
+//   "ru" | -update time (int64 µs) | relationship id        newest update first
+//   "rp" | parent id | child id                             children of a parent
+//   "it" | relationship id | -occur time | interaction id   newest interaction first
+//   "fd" | due time | relationship id | interaction id | index (uint32)
+//                                                           open follow-ups by due time
+//
+// Counters in Cf::kAggregates:
+//
+//   "rc" | kind (uint32) | tier (uint32) | status (uint32)  relationships by kind, tier, status
+namespace relkeys {
+
+inline constexpr char kRelationship = 'R';
+inline constexpr char kStakeholder = 'S';
+inline constexpr char kInteraction = 'I';
+inline constexpr char kOpportunity = 'O';
+inline constexpr char kHealth = 'H';
+
+// 'R' | id (and 'H' | id with tag kHealth).
+std::string Record(char tag, absl::string_view id);
+// tag | relationship id | child id.
+std::string Child(char tag, absl::string_view relationship_id, absl::string_view child_id);
+// tag | relationship id: the scan prefix of a relationship's children of one kind.
+std::string ChildPrefix(char tag, absl::string_view relationship_id);
+// The child id of a Child() key; nullopt if malformed.
+std::optional<std::string> ChildIdOf(absl::string_view key);
+
+std::string ByName(absl::string_view lower_name, absl::string_view id);
+// Scan prefix of names starting with `lower_prefix`.
+std::string ByNamePrefix(absl::string_view lower_prefix);
+std::string ByUpdate(absl::Time update_time, absl::string_view id);
+std::string ByParent(absl::string_view parent_id, absl::string_view child_id);
+std::string ByParentPrefix(absl::string_view parent_id);
+std::string InteractionByTime(absl::string_view relationship_id, absl::Time occur_time,
+                              absl::string_view interaction_id);
+std::string InteractionByTimePrefix(absl::string_view relationship_id);
+std::string FollowUpByDue(absl::Time due, absl::string_view relationship_id,
+                          absl::string_view interaction_id, uint32_t index);
+// Scan prefix of every open follow-up entry.
+std::string FollowUpPrefix();
+std::string CountByKindTierStatus(uint32_t kind, uint32_t tier, uint32_t status);
+std::string CountPrefix();
+
+// Decoders of the index keys above; nullopt if malformed.
+std::optional<std::string> IdFromByName(absl::string_view key);
+std::optional<std::string> IdFromByUpdate(absl::string_view key);
+std::optional<std::string> ChildFromByParent(absl::string_view key);
+struct InteractionTimeKey {
+  std::string relationship_id;
+  absl::Time occur_time;
+  std::string interaction_id;
+};
+std::optional<InteractionTimeKey> DecodeInteractionByTime(absl::string_view key);
+struct FollowUpKey {
+  absl::Time due;
+  std::string relationship_id;
+  std::string interaction_id;
+  uint32_t index = 0;
+};
+std::optional<FollowUpKey> DecodeFollowUpByDue(absl::string_view key);
+struct CountKey {
+  uint32_t kind = 0;
+  uint32_t tier = 0;
+  uint32_t status = 0;
+};
+std::optional<CountKey> DecodeCountByKindTierStatus(absl::string_view key);
+
+}  // namespace relkeys
 
 // Meta keys in Cf::kMeta are fixed ASCII names.
 inline constexpr absl::string_view kMetaSchemaVersionKey = "schema_version";
