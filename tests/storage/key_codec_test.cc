@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace rapport::storage {
@@ -98,6 +99,46 @@ TEST(KeyCodecTest, IdempotencyKeysSeparateMethodAndRequest) {
   absl::string_view in = key;
   EXPECT_EQ(ConsumeOrderedString(&in), "Create");
   EXPECT_EQ(ConsumeOrderedString(&in), "r1");
+}
+
+}  // namespace
+}  // namespace rapport::storage
+
+namespace rapport::storage {
+namespace {
+
+TEST(RelationshipKeysTest, RoundTripAndOrder) {
+  namespace k = relkeys;
+  EXPECT_EQ(k::ChildIdOf(k::Child(k::kStakeholder, "acme", "cfo")), "cfo");
+  EXPECT_TRUE(absl::StartsWith(k::Child(k::kStakeholder, "acme", "cfo"),
+                               k::ChildPrefix(k::kStakeholder, "acme")));
+  // A relationship's children never fall under another id's prefix.
+  EXPECT_FALSE(absl::StartsWith(k::Child(k::kStakeholder, "acme-2", "x"),
+                                k::ChildPrefix(k::kStakeholder, "acme")));
+  EXPECT_EQ(k::IdFromByName(k::ByName("acme corp", "acme")), "acme");
+  EXPECT_TRUE(absl::StartsWith(k::ByName("acme corp", "acme"), k::ByNamePrefix("acme")));
+  EXPECT_LT(k::ByName("a", "z"), k::ByName("b", "a"));
+  EXPECT_EQ(k::IdFromByUpdate(k::ByUpdate(absl::FromUnixSeconds(5), "x")), "x");
+  // Newest first.
+  EXPECT_LT(k::ByUpdate(absl::FromUnixSeconds(9), "x"), k::ByUpdate(absl::FromUnixSeconds(5), "x"));
+  EXPECT_EQ(k::ChildFromByParent(k::ByParent("p", "c")), "c");
+  auto it = k::DecodeInteractionByTime(k::InteractionByTime("r", absl::FromUnixSeconds(7), "i"));
+  ASSERT_TRUE(it.has_value());
+  EXPECT_EQ(it->relationship_id, "r");
+  EXPECT_EQ(it->occur_time, absl::FromUnixSeconds(7));
+  EXPECT_EQ(it->interaction_id, "i");
+  auto fu = k::DecodeFollowUpByDue(k::FollowUpByDue(absl::FromUnixSeconds(3), "r", "i", 4));
+  ASSERT_TRUE(fu.has_value());
+  EXPECT_EQ(fu->due, absl::FromUnixSeconds(3));
+  EXPECT_EQ(fu->index, 4u);
+  EXPECT_LT(k::FollowUpByDue(absl::FromUnixSeconds(3), "z", "z", 9),
+            k::FollowUpByDue(absl::FromUnixSeconds(4), "a", "a", 0));
+  auto count = k::DecodeCountByKindTierStatus(k::CountByKindTierStatus(2, 1, 3));
+  ASSERT_TRUE(count.has_value());
+  EXPECT_EQ(count->kind, 2u);
+  EXPECT_EQ(count->tier, 1u);
+  EXPECT_EQ(count->status, 3u);
+  EXPECT_FALSE(k::IdFromByName("xx").has_value());
 }
 
 }  // namespace
