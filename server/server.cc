@@ -12,6 +12,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "rapport/v1/admin.pb.h"
 #include "rapport/v1/relationships.pb.h"
+#include "rapport/v1/sla.pb.h"
 #include "server/metrics_interceptor.h"
 #include "storage/logging.h"
 #include "storage/status_macros.h"
@@ -34,8 +35,24 @@ std::vector<const google::protobuf::ServiceDescriptor*> ServedServices() {
       grpc::health::v1::HealthCheckRequest::descriptor()->file()->FindServiceByName("Health"),
       v1::ServerInfo::descriptor()->file()->FindServiceByName("AdminService"),
       v1::Relationship::descriptor()->file()->FindServiceByName("RelationshipService"),
+      v1::Agreement::descriptor()->file()->FindServiceByName("SlaCatalogService"),
   };
 }
+
+// What the services tell the relationship register, through their domain
+// APIs (never their gRPC endpoints).
+class ServerSignals final : public relationships::ExternalSignals {
+ public:
+  void set_catalog(const sla::Catalog* catalog) { catalog_ = catalog; }
+
+  absl::Status CheckConsumedService(absl::string_view field,
+                                    const v1::ConsumedService& consumed) const override {
+    return catalog_->CheckConsumedService(field, consumed.service(), consumed.agreement());
+  }
+
+ private:
+  const sla::Catalog* catalog_ = nullptr;
+};
 
 }  // namespace
 
@@ -114,8 +131,11 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   const absl::Time start_time = config.clock->Now();
   s->admin_ = std::make_unique<admin::Admin>(store, config.clock, RapportVersion(), start_time);
   s->admin_grpc_ = std::make_unique<admin::AdminGrpc>(s->admin_.get());
+  auto signals = std::make_unique<ServerSignals>();
+  ServerSignals* server_signals = signals.get();
+  s->signals_ = std::move(signals);
   s->relationships_ = std::make_unique<relationships::Relationships>(store, config.clock,
-                                                                     &s->no_signals_, config.health);
+                                                                     s->signals_.get(), config.health);
   s->relationships_grpc_ =
       std::make_unique<relationships::RelationshipsGrpc>(s->relationships_.get());
   relationships::Relationships* rel = s->relationships_.get();
@@ -143,6 +163,18 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   };
   s->relationship_metrics_ = std::make_unique<metrics::RelationshipMetrics>(
       m, std::move(rel_sources), config.per_relationship_metrics);
+  s->catalog_ = std::make_unique<sla::Catalog>(
+      store, config.clock, [rel](absl::string_view field, absl::string_view id) -> absl::Status {
+        v1::GetRelationshipRequest get;
+        get.set_name(absl::StrCat("relationships/", id));
+        auto found = rel->GetRelationship(get);
+        if (found.status().code() == absl::StatusCode::kNotFound) {
+          return absl::NotFoundError(absl::StrCat(field, " relationships/", id, " does not exist"));
+        }
+        return found.status();
+      });
+  s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get());
+  server_signals->set_catalog(s->catalog_.get());
   rel->SetInteractionObserver(
       [rm = s->relationship_metrics_.get()](v1::Interaction::Kind kind) {
         rm->ObserveInteraction(v1::Interaction::Kind_Name(kind));
@@ -157,6 +189,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &s->grpc_port_);
   builder.RegisterService(s->admin_grpc_.get());
   builder.RegisterService(s->relationships_grpc_.get());
+  builder.RegisterService(s->catalog_grpc_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory(m));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

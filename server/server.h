@@ -17,6 +17,8 @@
 #include "services/admin/admin_grpc.h"
 #include "services/relationships/relationships.h"
 #include "services/relationships/relationships_grpc.h"
+#include "services/sla/catalog.h"
+#include "services/sla/catalog_grpc.h"
 #include "storage/clock.h"
 #include "storage/scheduler.h"
 #include "storage/store.h"
@@ -83,10 +85,12 @@ class RapportServer final {
   std::unique_ptr<storage::Scheduler> scheduler_;
   std::unique_ptr<admin::Admin> admin_;
   std::unique_ptr<admin::AdminGrpc> admin_grpc_;
-  relationships::ExternalSignals no_signals_;
+  std::unique_ptr<relationships::ExternalSignals> signals_;
   std::unique_ptr<relationships::Relationships> relationships_;
   std::unique_ptr<relationships::RelationshipsGrpc> relationships_grpc_;
   std::unique_ptr<metrics::RelationshipMetrics> relationship_metrics_;
+  std::unique_ptr<sla::Catalog> catalog_;
+  std::unique_ptr<sla::CatalogGrpc> catalog_grpc_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;

@@ -21,10 +21,11 @@ enum class Cf : int {
   kIdempotency = 5,  // Results of mutations by request_id, for safe retries.
   kChanges = 6,      // Change logs with sequence numbers (watch streams).
   kRelationships = 7,  // Relationships and their stakeholders, interactions, opportunities.
+  kCatalog = 8,        // SLA catalog: services, calendars, agreements and their revisions.
 };
 
 // Number of column families; the Cf values are 0..kCfCount-1.
-inline constexpr std::size_t kCfCount = 8;
+inline constexpr std::size_t kCfCount = 9;
 
 // The persisted name of a column family.
 absl::string_view CfName(Cf cf);

@@ -328,4 +328,63 @@ std::optional<CountKey> DecodeCountByKindTierStatus(absl::string_view key) {
 
 }  // namespace relkeys
 
+namespace catkeys {
+
+std::string Record(char tag, absl::string_view id) {
+  std::string out(1, tag);
+  AppendOrderedString(&out, id);
+  return out;
+}
+
+std::string Revision(absl::string_view agreement_id, uint32_t revision) {
+  std::string out = RevisionPrefix(agreement_id);
+  AppendUint32(&out, revision);
+  return out;
+}
+
+std::string RevisionPrefix(absl::string_view agreement_id) { return Record('V', agreement_id); }
+
+std::string AgreementByService(absl::string_view service_id, absl::string_view agreement_id) {
+  std::string out = AgreementByServicePrefix(service_id);
+  AppendOrderedString(&out, agreement_id);
+  return out;
+}
+
+std::string AgreementByServicePrefix(absl::string_view service_id) {
+  std::string out = "as";
+  AppendOrderedString(&out, service_id);
+  return out;
+}
+
+std::string AgreementByCalendar(absl::string_view calendar_id, absl::string_view agreement_id) {
+  std::string out = AgreementByCalendarPrefix(calendar_id);
+  AppendOrderedString(&out, agreement_id);
+  return out;
+}
+
+std::string AgreementByCalendarPrefix(absl::string_view calendar_id) {
+  std::string out = "ac";
+  AppendOrderedString(&out, calendar_id);
+  return out;
+}
+
+std::optional<std::string> AgreementFromIndex(absl::string_view key) {
+  if (key.size() < 2) return std::nullopt;
+  key.remove_prefix(2);
+  if (!ConsumeOrderedString(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::optional<std::string> IdOfRecord(absl::string_view key) {
+  if (key.empty()) return std::nullopt;
+  key.remove_prefix(1);
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+}  // namespace catkeys
+
 }  // namespace rapport::storage

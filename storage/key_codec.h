@@ -154,6 +154,42 @@ std::optional<CountKey> DecodeCountByKindTierStatus(absl::string_view key);
 
 }  // namespace relkeys
 
+// -------------------------------------------------------------- SLA catalog
+//
+// Records in Cf::kCatalog:
+//
+//   'S' | service id                          Service
+//   'C' | calendar id                         Calendar
+//   'A' | agreement id                        Agreement (current revision)
+//   'V' | agreement id | revision (uint32)    AgreementRevision
+//
+// Index entries in Cf::kIndex (empty values):
+//
+//   "as" | service id | agreement id          agreements of a service
+//   "ac" | calendar id | agreement id         agreements using a calendar
+namespace catkeys {
+
+inline constexpr char kService = 'S';
+inline constexpr char kCalendar = 'C';
+inline constexpr char kAgreement = 'A';
+
+// tag | id.
+std::string Record(char tag, absl::string_view id);
+// 'V' | agreement id | revision.
+std::string Revision(absl::string_view agreement_id, uint32_t revision);
+// 'V' | agreement id: scan prefix of an agreement's revisions, oldest first.
+std::string RevisionPrefix(absl::string_view agreement_id);
+std::string AgreementByService(absl::string_view service_id, absl::string_view agreement_id);
+std::string AgreementByServicePrefix(absl::string_view service_id);
+std::string AgreementByCalendar(absl::string_view calendar_id, absl::string_view agreement_id);
+std::string AgreementByCalendarPrefix(absl::string_view calendar_id);
+// The agreement id of an AgreementByService/ByCalendar key; nullopt if malformed.
+std::optional<std::string> AgreementFromIndex(absl::string_view key);
+// The id of a Record key; nullopt if malformed.
+std::optional<std::string> IdOfRecord(absl::string_view key);
+
+}  // namespace catkeys
+
 // Meta keys in Cf::kMeta are fixed ASCII names.
 inline constexpr absl::string_view kMetaSchemaVersionKey = "schema_version";
 

@@ -124,6 +124,13 @@ bool IsWriteConflict(const absl::Status& status) {
 // ----------------------------------------------------------------------- Txn
 
 absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
+  // Read your own writes: the latest put or delete of this key in the batch.
+  for (auto it = batch_.ops_.rbegin(); it != batch_.ops_.rend(); ++it) {
+    if (it->cf != cf || it->key != key) continue;
+    if (it->type == WriteBatch::OpType::kPut) return std::optional<std::string>(it->value);
+    if (it->type == WriteBatch::OpType::kDelete) return std::optional<std::string>();
+    return absl::FailedPreconditionError("a counter cannot be read back within its transaction");
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(cf, key));
   batch_.ExpectValue(cf, key, value);
   return value;
@@ -173,6 +180,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   std::unique_ptr<Store> store(new Store(options, fd));
   RETURN_IF_ERROR(store->OpenDb());
   RETURN_IF_ERROR(store->CheckSchema());
+  store->completer_ = std::thread([s = store.get()] { s->CompleteLoop(); });
   store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
   return store;
 }
@@ -186,6 +194,12 @@ Store::~Store() {
   }
   cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_stop_ = true;
+  }
+  done_cv_.notify_all();
+  if (completer_.joinable()) completer_.join();
   if (db_ != nullptr) {
     for (auto* handle : handles_) {
       if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);
@@ -207,6 +221,9 @@ absl::Status Store::OpenDb() {
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.max_total_wal_size = 256 << 20;
+  // Reuse WAL files: an fdatasync of an overwritten preallocated file need
+  // not also commit a file-size change to the file system journal.
+  db_options.recycle_log_file_num = 4;
   db_options.keep_log_file_num = 5;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // All memtables together stay under memtable_bytes, charged to the cache.
@@ -385,7 +402,11 @@ void Store::CommitLoop() {
     std::vector<Pending> group;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !queue_.empty() || !retry_queue_.empty() || closing_; });
+      // While closing, stay until every caller is answered: answering may
+      // queue retries.
+      cv_.wait(lock, [this] {
+        return !queue_.empty() || !retry_queue_.empty() || (closing_ && completions_pending_ == 0);
+      });
       if (queue_.empty() && retry_queue_.empty()) return;  // Closing; all answered.
       for (auto* q : {&retry_queue_, &queue_}) {
         while (!q->empty() && group.size() < options_.max_group_batches) {
@@ -478,9 +499,49 @@ void Store::CommitLoop() {
       std::lock_guard<std::mutex> lock(listeners_mu_);
       for (const auto& listener : listeners_) listener(info);
     }
-    for (Pending* p : accepted) p->done(status);
-    for (Pending* p : conflicted) p->done(WriteConflictError());
-    for (Pending* p : failed) p->done(absl::InternalError("could not check a write precondition"));
+    std::vector<std::function<void()>> answers;
+    answers.reserve(accepted.size() + conflicted.size() + failed.size());
+    for (Pending* p : accepted) {
+      answers.push_back([done = std::move(p->done), status] { done(status); });
+    }
+    for (Pending* p : conflicted) {
+      answers.push_back([done = std::move(p->done)] { done(WriteConflictError()); });
+    }
+    for (Pending* p : failed) {
+      answers.push_back([done = std::move(p->done)] {
+        done(absl::InternalError("could not check a write precondition"));
+      });
+    }
+    if (!answers.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++completions_pending_;
+      }
+      {
+        std::lock_guard<std::mutex> lock(done_mu_);
+        done_queue_.push_back(std::move(answers));
+      }
+      done_cv_.notify_one();
+    }
+  }
+}
+
+void Store::CompleteLoop() {
+  for (;;) {
+    std::vector<std::function<void()>> answers;
+    {
+      std::unique_lock<std::mutex> lock(done_mu_);
+      done_cv_.wait(lock, [this] { return !done_queue_.empty() || done_stop_; });
+      if (done_queue_.empty()) return;
+      answers = std::move(done_queue_.front());
+      done_queue_.pop_front();
+    }
+    for (auto& answer : answers) answer();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --completions_pending_;
+    }
+    cv_.notify_all();
   }
 }
 

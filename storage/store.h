@@ -91,6 +91,7 @@ class WriteBatch {
 
  private:
   friend class Store;
+  friend class Txn;
   enum class OpType { kPut, kDelete, kAdd };
   struct Op {
     OpType type;
@@ -170,7 +171,8 @@ class Store;
 // preconditions of its batch. Created by Store::Transact.
 class Txn {
  public:
-  // Reads `key`; nullopt if absent. The value read becomes a precondition.
+  // Reads `key`; nullopt if absent. Sees this transaction's own puts and
+  // deletes; otherwise the value read from the store becomes a precondition.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key);
   // Reads and parses `key` into `message`; false if absent. Tracked like Get.
   absl::StatusOr<bool> GetProto(Cf cf, absl::string_view key, google::protobuf::MessageLite* message);
@@ -217,7 +219,8 @@ class Store final {
   absl::StatusOr<ScanResult> Scan(Cf cf, const ScanOptions& options) const;
 
   // Queues `batch`; `done` runs once it is durable (or failed), on the
-  // committer thread: it must be quick and must not block. An empty batch
+  // store's completion thread: it must be quick and must not block (it may
+  // start further commits). An empty batch
   // without preconditions completes at once.
   void Commit(WriteBatch batch, std::function<void(absl::Status)> done);
   // Commit() that waits for the outcome.
@@ -274,7 +277,19 @@ class Store final {
   // behind fresh writes of the same key. Guarded by mu_.
   std::deque<Pending> retry_queue_;
   bool closing_ = false;       // Guarded by mu_.
+  // Groups whose callers the completer has not answered yet. Guarded by mu_.
+  int completions_pending_ = 0;
   std::thread committer_;
+
+  // The completer answers callers of written groups, so that the committer
+  // starts the next write (and its sync) at once instead of running gRPC
+  // completions first: syncs overlap with the CPU work of answering.
+  void CompleteLoop();
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<std::vector<std::function<void()>>> done_queue_;  // Guarded by done_mu_.
+  bool done_stop_ = false;                                      // Guarded by done_mu_.
+  std::thread completer_;
 
   std::mutex listeners_mu_;
   std::vector<std::function<void(const CommitGroupInfo&)>> listeners_;

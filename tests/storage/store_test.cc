@@ -367,3 +367,32 @@ TEST(StoreTest, CommitAfterPreconditionConflictInSameGroupSeesEarlierWrite) {
 
 }  // namespace
 }  // namespace rapport::storage
+
+namespace rapport::storage {
+namespace {
+
+TEST(StoreTxnTest, ReadsItsOwnWrites) {
+  rapport::testing::TempDir dir;
+  StoreOptions options;
+  options.data_dir = dir.path();
+  auto store = Store::Open(options);
+  ASSERT_OK(store.status());
+  WriteBatch setup;
+  setup.Put(Cf::kIndex, "a", "stored");
+  ASSERT_OK((*store)->CommitSync(std::move(setup)));
+  ASSERT_OK((*store)->TransactSync([](Txn& txn) -> absl::Status {
+    EXPECT_EQ(txn.Get(Cf::kIndex, "a").value(), "stored");
+    txn.batch().Put(Cf::kIndex, "a", "mine");
+    EXPECT_EQ(txn.Get(Cf::kIndex, "a").value(), "mine");
+    txn.batch().Delete(Cf::kIndex, "a");
+    EXPECT_FALSE(txn.Get(Cf::kIndex, "a").value().has_value());
+    txn.batch().Put(Cf::kIndex, "b", "new");
+    EXPECT_EQ(txn.Get(Cf::kIndex, "b").value(), "new");
+    return absl::OkStatus();
+  }));
+  EXPECT_FALSE((*store)->Get(Cf::kIndex, "a").value().has_value());
+  EXPECT_EQ((*store)->Get(Cf::kIndex, "b").value(), "new");
+}
+
+}  // namespace
+}  // namespace rapport::storage

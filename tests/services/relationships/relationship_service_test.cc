@@ -117,9 +117,6 @@ TEST_F(RelationshipServiceTest, CreateThenGetRoundTripsWithDefaults) {
   in.set_manager("jane.doe");
   in.set_description("Manufacturing customer");
   (*in.mutable_labels())["region"] = "emea";
-  auto* consumed = in.add_consumed_services();
-  consumed->set_service("services/email");
-  consumed->set_agreement("agreements/email-gold");
   v1::Relationship created = MustCreate(in, "acme");
   EXPECT_EQ(created.name(), "relationships/acme");
   EXPECT_EQ(created.tier(), v1::Relationship::STANDARD);
@@ -131,7 +128,6 @@ TEST_F(RelationshipServiceTest, CreateThenGetRoundTripsWithDefaults) {
   ASSERT_OK(Get("relationships/acme", &read));
   EXPECT_EQ(read.SerializeAsString(), created.SerializeAsString());
   EXPECT_EQ(read.labels().at("region"), "emea");
-  EXPECT_EQ(read.consumed_services(0).agreement(), "agreements/email-gold");
 
   // A generated id when none is given.
   v1::Relationship generated = MustCreate(Customer("Globex"), "");
