@@ -22,9 +22,8 @@ BusinessCalendar MakeCalendar() {
   CalendarSpec spec;
   spec.time_zone = "Europe/Berlin";
   for (int day = 0; day < 5; ++day) spec.week[day] = {{9 * 60, 17 * 60}};
-  for (const auto& [month, day] :
-       std::vector<std::pair<int, int>>{{1, 1}, {5, 1}, {10, 3}, {12, 24}, {12, 25}, {12, 26},
-                                        {12, 31}, {2, 29}}) {
+  for (const auto& [month, day] : std::vector<std::pair<int, int>>{
+           {1, 1}, {5, 1}, {10, 3}, {12, 24}, {12, 25}, {12, 26}, {12, 31}, {2, 29}}) {
     spec.holidays.push_back({0, month, day, "recurring"});
   }
   std::mt19937_64 rng(42);

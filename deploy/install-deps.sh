@@ -27,8 +27,13 @@ RAPPORT_DEB_PACKAGES=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
+  libyaml-cpp-dev
   curl
   python3
+  dpkg-dev
+  file
+  systemd
+  python3-yaml
 )
 # --- end of packages ---
 

@@ -10,9 +10,13 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/config_file.h"
 #include "server/server.h"
 #include "storage/logging.h"
 
+ABSL_FLAG(std::string, config, "",
+          "Configuration file: `key = value` lines, keys named like these flags (see "
+          "rapportd.conf.example). Flags given on the command line override it.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to serve on, host:port; port 0 picks a free port (logged at start).");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
@@ -58,6 +62,11 @@ int main(int argc, char** argv) {
   };
   absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
+  if (auto status = rapport::LoadConfigFile(absl::GetFlag(FLAGS_config), argc, argv);
+      !status.ok()) {
+    rapport::LogError(absl::StrCat("rapportd: ", status.message()));
+    return 2;
+  }
 
   // Block the shutdown signals in every thread (threads inherit the mask), so
   // that only the sigwait below receives them.

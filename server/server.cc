@@ -54,6 +54,92 @@ class ServerSignals final : public relationships::ExternalSignals {
   const sla::Catalog* catalog_ = nullptr;
 };
 
+// Gauges of SLA compliance, risk and availability, read from the
+// aggregates at scrape time (cost per scrape: services x days of a month).
+void AddSlaGauges(metrics::Metrics* m, const sla::Catalog* catalog, const sla::Tickets* tickets,
+                  Clock* clock) {
+  auto services = [catalog] {
+    std::vector<std::string> ids;
+    v1::ListServicesRequest list;
+    list.set_page_size(1000);
+    for (;;) {
+      auto page = catalog->ListServices(list);
+      if (!page.ok()) break;
+      for (const auto& s : page->services()) ids.push_back(s.name().substr(9));
+      if (page->next_page_token().empty()) break;
+      list.set_page_token(page->next_page_token());
+    }
+    return ids;
+  };
+  m->AddScrapeGauge(
+      "rapport_sla_compliance_ratio",
+      "Share of first response and resolution timers met (0-1), by service and agreement type, "
+      "over the current UTC month (window=month) and the last 30 days (window=30d); absent "
+      "without completions.",
+      [services, tickets, clock] {
+        std::vector<metrics::GaugeSample> out;
+        const absl::Time now = clock->Now();
+        const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+        const int64_t day = today - absl::CivilDay(1970, 1, 1);
+        const int64_t month_start = absl::CivilDay(absl::CivilMonth(today)) - absl::CivilDay(1970, 1, 1);
+        for (const auto& service : services()) {
+          for (auto type : {v1::Agreement::SLA, v1::Agreement::OLA, v1::Agreement::UNDERPINNING_CONTRACT}) {
+            const std::string id = absl::StrCat(service, "|", v1::Agreement::Type_Name(type));
+            for (auto [window, from] : {std::pair<const char*, int64_t>{"month", month_start},
+                                        std::pair<const char*, int64_t>{"30d", day - 29}}) {
+              int64_t met = 0, total = 0;
+              for (auto kind : {v1::FIRST_RESPONSE, v1::RESOLUTION}) {
+                auto c = tickets->CountCompletions('Y', id, kind, from, day);
+                if (!c.ok()) continue;
+                met += c->met;
+                total += c->met + c->breached;
+              }
+              if (total == 0) continue;
+              out.push_back({{{"service", service},
+                              {"agreement_type", v1::Agreement::Type_Name(type)},
+                              {"window", window}},
+                             static_cast<double>(met) / static_cast<double>(total)});
+            }
+          }
+        }
+        return out;
+      });
+  for (auto [name, field, help] :
+       {std::tuple{"rapport_sla_open_tickets_at_risk", 0,
+                   "Open tickets with a warning crossed and no breach, by service."},
+        std::tuple{"rapport_sla_open_tickets_breached", 1, "Open tickets with a breach, by service."}}) {
+    m->AddScrapeGauge(name, help, [services, tickets, field = field] {
+      std::vector<metrics::GaugeSample> out;
+      for (const auto& service : services()) {
+        auto n = tickets->OpenCount('S', service, field);
+        if (n.ok()) out.push_back({{{"service", service}}, static_cast<double>(*n)});
+      }
+      return out;
+    });
+  }
+  auto availability = [services, tickets](bool budget) {
+    std::vector<metrics::GaugeSample> out;
+    for (const auto& service : services()) {
+      v1::GetComplianceReportRequest request;
+      request.set_scope(absl::StrCat("services/", service));
+      request.set_period(v1::GetComplianceReportRequest::MONTH);
+      auto report = tickets->GetComplianceReport(request);
+      if (!report.ok() || !report->has_availability()) continue;
+      out.push_back({{{"service", service}},
+                     budget ? report->error_budget_remaining_percent() / 100.0
+                            : report->availability_percent() / 100.0});
+    }
+    return out;
+  };
+  m->AddScrapeGauge("rapport_service_availability_ratio",
+                    "Availability of a service (0-1) this UTC month, against its default SLA.",
+                    [availability] { return availability(false); });
+  m->AddScrapeGauge("rapport_service_error_budget_remaining_ratio",
+                    "Share of this month's availability error budget left (negative when "
+                    "overspent), by service.",
+                    [availability] { return availability(true); });
+}
+
 }  // namespace
 
 absl::Status ParseHealthFlags(absl::string_view weights, absl::string_view bands,
@@ -173,7 +259,35 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
         }
         return found.status();
       });
-  s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get());
+  auto relationship_exists = [rel](absl::string_view field, absl::string_view id) -> absl::Status {
+    v1::GetRelationshipRequest get;
+    get.set_name(absl::StrCat("relationships/", id));
+    auto found = rel->GetRelationship(get);
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat(field, " relationships/", id, " does not exist"));
+    }
+    return found.status();
+  };
+  s->tickets_ = std::make_unique<sla::Tickets>(store, config.clock, s->catalog_.get(), relationship_exists);
+  sla::Tickets* tickets = s->tickets_.get();
+  scheduler->RegisterHandler(sla::kTicketScheduleKind,
+                             [tickets](const storage::ScheduledEntry& entry, storage::Txn& txn) {
+                               return tickets->OnScheduled(entry, txn);
+                             });
+  s->sla_metrics_ = std::make_unique<metrics::SlaMetrics>(m);
+  metrics::SlaMetrics* sm = s->sla_metrics_.get();
+  sla::Tickets::Observer observer;
+  observer.crossing = [sm](const v1::ThresholdCrossing& c, const std::string& service, v1::Priority p) {
+    sm->ObserveCrossing(service.substr(service.find('/') + 1), v1::Priority_Name(p),
+                        c.threshold() == 100 ? "breach" : "warning", v1::TimerKind_Name(c.kind()));
+  };
+  observer.completion = [sm](const v1::SlaTimer& t, const std::string& service, v1::Priority p) {
+    sm->ObserveCompletion(service.substr(service.find('/') + 1), v1::Priority_Name(p),
+                          v1::TimerKind_Name(t.kind()), t.breached());
+  };
+  tickets->SetObserver(std::move(observer));
+  AddSlaGauges(m, s->catalog_.get(), tickets, config.clock);
+  s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get(), tickets);
   server_signals->set_catalog(s->catalog_.get());
   rel->SetInteractionObserver(
       [rm = s->relationship_metrics_.get()](v1::Interaction::Kind kind) {

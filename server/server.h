@@ -13,6 +13,7 @@
 #include "grpcpp/server.h"
 #include "metrics/metrics.h"
 #include "metrics/relationship_metrics.h"
+#include "metrics/sla_metrics.h"
 #include "services/admin/admin.h"
 #include "services/admin/admin_grpc.h"
 #include "services/relationships/relationships.h"
@@ -90,6 +91,8 @@ class RapportServer final {
   std::unique_ptr<relationships::RelationshipsGrpc> relationships_grpc_;
   std::unique_ptr<metrics::RelationshipMetrics> relationship_metrics_;
   std::unique_ptr<sla::Catalog> catalog_;
+  std::unique_ptr<sla::Tickets> tickets_;
+  std::unique_ptr<metrics::SlaMetrics> sla_metrics_;
   std::unique_ptr<sla::CatalogGrpc> catalog_grpc_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;

@@ -22,10 +22,11 @@ enum class Cf : int {
   kChanges = 6,      // Change logs with sequence numbers (watch streams).
   kRelationships = 7,  // Relationships and their stakeholders, interactions, opportunities.
   kCatalog = 8,        // SLA catalog: services, calendars, agreements and their revisions.
+  kTickets = 9,        // Tickets with their event logs, and service outages.
 };
 
 // Number of column families; the Cf values are 0..kCfCount-1.
-inline constexpr std::size_t kCfCount = 9;
+inline constexpr std::size_t kCfCount = 10;
 
 // The persisted name of a column family.
 absl::string_view CfName(Cf cf);

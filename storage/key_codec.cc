@@ -387,4 +387,88 @@ std::optional<std::string> IdOfRecord(absl::string_view key) {
 
 }  // namespace catkeys
 
+namespace ticketkeys {
+
+std::string Ticket(absl::string_view ticket_id) {
+  std::string out = TicketPrefix();
+  AppendOrderedString(&out, ticket_id);
+  return out;
+}
+
+std::string TicketPrefix() { return "T"; }
+
+std::optional<std::string> TicketIdOf(absl::string_view key) {
+  if (key.empty() || key[0] != 'T') return std::nullopt;
+  key.remove_prefix(1);
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::string Outage(absl::string_view service_id, absl::string_view outage_id) {
+  std::string out = OutagePrefix(service_id);
+  AppendOrderedString(&out, outage_id);
+  return out;
+}
+
+std::string OutagePrefix(absl::string_view service_id) {
+  std::string out = "O";
+  AppendOrderedString(&out, service_id);
+  return out;
+}
+
+std::string Index(absl::string_view tag, absl::string_view owner_id, absl::string_view ticket_id) {
+  std::string out = IndexPrefix(tag, owner_id);
+  AppendOrderedString(&out, ticket_id);
+  return out;
+}
+
+std::string IndexPrefix(absl::string_view tag, absl::string_view owner_id) {
+  std::string out(tag);
+  AppendOrderedString(&out, owner_id);
+  return out;
+}
+
+std::optional<std::string> TicketFromIndex(absl::string_view key) {
+  if (key.size() < 2) return std::nullopt;
+  key.remove_prefix(2);
+  if (!ConsumeOrderedString(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::string Completion(char scope, absl::string_view scope_id, uint32_t kind, int64_t day,
+                       uint32_t field) {
+  std::string out = CompletionPrefix(scope, scope_id, kind);
+  AppendInt64(&out, day);
+  AppendUint32(&out, field);
+  return out;
+}
+
+std::string CompletionPrefix(char scope, absl::string_view scope_id, uint32_t kind) {
+  std::string out = "sc";
+  out.push_back(scope);
+  AppendOrderedString(&out, scope_id);
+  AppendUint32(&out, kind);
+  return out;
+}
+
+std::optional<CompletionKey> DecodeCompletionSuffix(absl::string_view suffix) {
+  auto day = ConsumeInt64(&suffix);
+  auto field = ConsumeUint32(&suffix);
+  if (!day || !field || !suffix.empty()) return std::nullopt;
+  return CompletionKey{*day, *field};
+}
+
+std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field) {
+  std::string out = "so";
+  out.push_back(scope);
+  AppendOrderedString(&out, scope_id);
+  AppendUint32(&out, field);
+  return out;
+}
+
+}  // namespace ticketkeys
+
 }  // namespace rapport::storage

@@ -190,6 +190,52 @@ std::optional<std::string> IdOfRecord(absl::string_view key);
 
 }  // namespace catkeys
 
+// ------------------------------------------------------------------ tickets
+//
+// Records in Cf::kTickets:
+//
+//   'T' | ticket id                           TicketRecord
+//   'O' | service id | outage id              Outage
+//
+// Index entries in Cf::kIndex (empty values):
+//
+//   "ts" | service id | ticket id             tickets of a service
+//   "tr" | relationship id | ticket id        tickets of a relationship
+//   "to" | service id | ticket id             open tickets of a service
+//
+// Counters in Cf::kAggregates:
+//
+//   "sc" | scope (1 byte) | scope id | timer kind (uint32) | local day (int64) | field (uint32)
+//        completions per scope and day: field 0 met, 1 breached, 100+b in
+//        elapsed-time bucket b. Scopes: 'A' agreement, 'S' service,
+//        'R' relationship, 'Y' service and agreement type ("svc|TYPE").
+//   "so" | scope (1 byte) | scope id | field (uint32)
+//        open tickets now: field 0 at risk, 1 breached.
+namespace ticketkeys {
+
+std::string Ticket(absl::string_view ticket_id);
+std::string TicketPrefix();
+std::optional<std::string> TicketIdOf(absl::string_view key);
+std::string Outage(absl::string_view service_id, absl::string_view outage_id);
+std::string OutagePrefix(absl::string_view service_id);
+// tag is "ts", "tr" or "to".
+std::string Index(absl::string_view tag, absl::string_view owner_id, absl::string_view ticket_id);
+std::string IndexPrefix(absl::string_view tag, absl::string_view owner_id);
+std::optional<std::string> TicketFromIndex(absl::string_view key);
+std::string Completion(char scope, absl::string_view scope_id, uint32_t kind, int64_t day,
+                       uint32_t field);
+// Scan prefix of one scope and timer kind; days follow in order.
+std::string CompletionPrefix(char scope, absl::string_view scope_id, uint32_t kind);
+struct CompletionKey {
+  int64_t day = 0;
+  uint32_t field = 0;
+};
+// Decodes what follows CompletionPrefix(); nullopt if malformed.
+std::optional<CompletionKey> DecodeCompletionSuffix(absl::string_view suffix);
+std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field);
+
+}  // namespace ticketkeys
+
 // Meta keys in Cf::kMeta are fixed ASCII names.
 inline constexpr absl::string_view kMetaSchemaVersionKey = "schema_version";
 

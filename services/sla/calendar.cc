@@ -13,10 +13,6 @@ namespace rapport::sla {
 namespace {
 
 constexpr int kMinutesPerDay = 24 * 60;
-// The calendar covers local years 1 to 9999, the years a holiday can be given in. Bounding the
-// span bounds the work: a query's cost grows with the number of years it spans.
-constexpr absl::civil_year_t kFirstYear = 1;
-constexpr absl::civil_year_t kLastYear = 9999;
 constexpr const char* kDayNames[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
                                       "FRIDAY", "SATURDAY", "SUNDAY"};
 
@@ -43,9 +39,9 @@ absl::Status ValidateDay(int weekday, const std::vector<WorkingInterval>& interv
           iv.start_minute, ", end_minute ", iv.end_minute));
     }
     if (iv.start_minute >= iv.end_minute) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          IntervalField(weekday, i), ": interval is empty or inverted, start_minute ",
-          iv.start_minute, " >= end_minute ", iv.end_minute));
+      return absl::InvalidArgumentError(
+          absl::StrCat(IntervalField(weekday, i), ": interval is empty or inverted, start_minute ",
+                       iv.start_minute, " >= end_minute ", iv.end_minute));
     }
   }
   std::vector<size_t> order(intervals.size());
@@ -58,9 +54,9 @@ absl::Status ValidateDay(int weekday, const std::vector<WorkingInterval>& interv
     const size_t prev = order[k - 1];
     const size_t cur = order[k];
     if (intervals[cur].start_minute < intervals[prev].end_minute) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(IntervalField(weekday, std::max(prev, cur)), ": interval overlaps ",
-                       IntervalField(weekday, std::min(prev, cur))));
+      return absl::InvalidArgumentError(absl::StrCat(IntervalField(weekday, std::max(prev, cur)),
+                                                     ": interval overlaps ",
+                                                     IntervalField(weekday, std::min(prev, cur))));
     }
   }
   return absl::OkStatus();
@@ -116,12 +112,12 @@ absl::StatusOr<BusinessCalendar> BusinessCalendar::Create(CalendarSpec spec) {
     const Holiday& holiday = spec.holidays[i];
     const bool recurring = holiday.year == 0;
     // A recurring date is checked against a leap year so that Feb 29 is accepted.
-    const bool valid = (recurring || (holiday.year >= 1 && holiday.year <= 9999)) &&
+    const bool valid = (recurring || (holiday.year >= kFirstYear && holiday.year <= kLastYear)) &&
                        IsValidDate(recurring ? 2000 : holiday.year, holiday.month, holiday.day);
     if (!valid) {
       return absl::InvalidArgumentError(absl::StrCat(
           "calendar.holidays[", i, "]: invalid date ", holiday.year, "-", holiday.month, "-",
-          holiday.day, " (year 0 for every year, else 1 to 9999)"));
+          holiday.day, " (year 0 for every year, else ", kFirstYear, " to ", kLastYear, ")"));
     }
     if (recurring) {
       calendar.recurring_.push_back({holiday.month, holiday.day});
@@ -142,14 +138,16 @@ absl::StatusOr<BusinessCalendar> BusinessCalendar::Create(CalendarSpec spec) {
   calendar.recurring_.erase(
       std::unique(calendar.recurring_.begin(), calendar.recurring_.end(), md_equal),
       calendar.recurring_.end());
-  // Otherwise every date can fall on a working weekday, so business time never runs out and
-  // AddBusinessTime always has an answer.
+  // Like an empty week: such a calendar never has business time. Short of all 366, every date
+  // falls on each weekday in some year, so business time keeps coming.
   if (calendar.recurring_.size() == 366) {
     return absl::InvalidArgumentError(
         "calendar.holidays: recurring holidays cover every date, leaving no business time");
   }
 
   calendar.always_ = spec.round_the_clock && spec.holidays.empty();
+  calendar.range_begin_ = calendar.Instant(absl::CivilDay(kFirstYear, 1, 1), 0);
+  calendar.range_end_ = calendar.Instant(absl::CivilDay(kLastYear + 1, 1, 1), 0);
   calendar.spec_ = std::move(spec);
   return calendar;
 }
@@ -280,16 +278,14 @@ absl::Duration BusinessCalendar::WholeDays(absl::CivilDay from, absl::CivilDay t
 }
 
 absl::Duration BusinessCalendar::BusinessTimeBetween(absl::Time start, absl::Time end) const {
+  start = std::max(start, range_begin_);
+  end = std::min(end, range_end_);
   if (end <= start) return absl::ZeroDuration();
-  if (start == absl::InfinitePast() || end == absl::InfiniteFuture()) {
-    return absl::InfiniteDuration();
-  }
   if (always_) return end - start;
   // Days before start's civil day end before start; days after end's end after it (the day
   // after is included for a fall-back across midnight).
   const absl::CivilDay first = absl::ToCivilDay(start, zone_);
   const absl::CivilDay last = absl::ToCivilDay(end, zone_);
-  if (first.year() < kFirstYear || last.year() > kLastYear) return absl::InfiniteDuration();
   absl::Duration total;
   if (last - first < 3) {
     for (absl::CivilDay d = first; d <= last + 1; ++d) total += ClippedDay(d, start, end);
@@ -302,15 +298,16 @@ absl::Duration BusinessCalendar::BusinessTimeBetween(absl::Time start, absl::Tim
 }
 
 absl::Time BusinessCalendar::AddBusinessTime(absl::Time start, absl::Duration business) const {
-  if (business <= absl::ZeroDuration() || start == absl::InfinitePast() ||
-      start == absl::InfiniteFuture()) {
-    return start;
+  if (business <= absl::ZeroDuration()) return start;
+  if (start >= range_end_ || business == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  start = std::max(start, range_begin_);
+  if (always_) {
+    const absl::Time due = start + business;
+    return due <= range_end_ ? due : absl::InfiniteFuture();
   }
-  if (business == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  if (always_) return start + business;
 
   absl::Duration remaining = business;
-  // Takes what `day` holds from `from` on; true (and sets *due) if that covers `remaining`.
+  // Takes what `day` holds from `from` on; true (and sets `due`) if that covers `remaining`.
   absl::Time due;
   auto consume_exact = [&](absl::CivilDay day, absl::Time from) {
     for (const WorkingInterval& iv : days_[WeekdayIndex(day)]) {
@@ -329,9 +326,9 @@ absl::Time BusinessCalendar::AddBusinessTime(absl::Time start, absl::Duration bu
   // The start's day and the next, clipped to start.
   const absl::CivilDay first = absl::ToCivilDay(start, zone_);
   const absl::CivilDay beyond(kLastYear + 1, 1, 1);
-  if (first >= beyond) return absl::InfiniteFuture();
   absl::CivilDay day = first;
   for (; day < first + 2; ++day) {
+    if (day >= beyond) return absl::InfiniteFuture();
     if (!IsHoliday(day) && consume_exact(day, start)) return due;
   }
 
@@ -371,7 +368,7 @@ absl::Time BusinessCalendar::AddBusinessTime(absl::Time start, absl::Duration bu
 }
 
 bool BusinessCalendar::IsBusinessTime(absl::Time t) const {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return false;
+  if (t < range_begin_ || t >= range_end_) return false;
   if (always_) return true;
   // Days before t's civil day end by its midnight, which is not after t.
   const absl::CivilDay first = absl::ToCivilDay(t, zone_);

@@ -18,9 +18,16 @@
 // 00:00-06:00 7 h, while 02:00-02:30 is only the first 02:00-02:30 (the second one is not
 // business time). Consecutive days join up exactly (D at 24:00 is D+1 at 00:00), so a night
 // shift written as 22:00-24:00 plus 00:00-06:00 of the next day is one stretch, and a
-// round-the-clock calendar without holidays is every instant. A holiday removes its whole
-// local day, [Instant(D, 0), Instant(D + 1, 0)). The calendar covers local years 1 to 9999
-// (the years a holiday can be given in); see the queries for what happens outside them.
+// round-the-clock calendar without holidays is every instant (of the range below). A holiday
+// removes its whole local day, [Instant(D, 0), Instant(D + 1, 0)).
+//
+// Range. Business time exists only in local years 1 to 2399 (BusinessCalendar::kFirstYear to
+// kLastYear): before and after, a calendar has none, round the clock or not. So a due time
+// that would fall after 2399 is InfiniteFuture() ("never"), and counting from InfinitePast()
+// starts in year 1. Two reasons: a query's cost grows with the years it spans, so a bound keeps
+// absurd inputs (protobuf allows a 10,000-year Duration) cheap; and Abseil 20220623
+// enumerates a zone's offset changes only through 2437 while its conversions go on applying
+// the zone's rules, so the exact DST correction is only available up to there.
 //
 // Cost. Both queries do interval arithmetic over whole weeks (a regular week's nominal
 // business time, corrected exactly for the holidays and the zone's offset changes inside the
@@ -47,7 +54,7 @@ struct WorkingInterval {
 
 // A day without business time. year == 0 makes it recur every year on month/day (a
 // recurring Feb 29 applies only in leap years); otherwise it is the one date year-month-day
-// (year 1 to 9999).
+// (year 1 to 2399).
 struct Holiday {
   int year = 0;
   int month = 0;
@@ -74,12 +81,16 @@ struct CalendarSpec {
 // copyable and movable.
 class BusinessCalendar final {
  public:
+  // The local years the calendar covers (see "Range" above).
+  static constexpr int kFirstYear = 1;
+  static constexpr int kLastYear = 2399;
+
   // Validates `spec` and builds the calendar. INVALID_ARGUMENT naming the field:
   //   "calendar.time_zone"        empty, "localtime", or unknown to absl::LoadTimeZone;
   //   "calendar.week[MONDAY][1]"  interval out of [0, 1440], empty or inverted, or
   //                               overlapping another interval of the same day (the index is
   //                               the position in the spec, not in sorted order);
-  //   "calendar.holidays[3]"      not a valid date (Feb 30, month 13, year outside 1-9999);
+  //   "calendar.holidays[3]"      not a valid date (Feb 30, month 13, year outside 1-2399);
   //   "calendar.week"             no working time at all and not round the clock;
   //   "calendar.holidays"         the recurring holidays cover all 366 dates, so there
   //                               would never be business time.
@@ -88,17 +99,17 @@ class BusinessCalendar final {
   // The earliest instant t such that the business time in [start, t) equals `business`.
   // Counting begins at the first business instant at or after `start`, and the result is
   // never strictly inside a non-business stretch: 8 h from Monday 09:00 in a 9-17 calendar
-  // is Monday 17:00, not Tuesday 09:00. Returns `start` if business <= 0 or start is
-  // infinite, and InfiniteFuture() if business is InfiniteDuration() or the due time would
-  // be after local year 9999.
+  // is Monday 17:00, not Tuesday 09:00. Returns `start` if business <= 0, and
+  // InfiniteFuture() if there is no such t (business is InfiniteDuration(), or the due time
+  // would be after local year kLastYear).
   //
   // Exact inverse of BusinessTimeBetween (to absl::Duration's resolution): for every
-  // business > 0 and start in local years 1-9999,
+  // business > 0 with a finite result,
   // BusinessTimeBetween(start, AddBusinessTime(start, business)) == business.
   absl::Time AddBusinessTime(absl::Time start, absl::Duration business) const;
 
-  // The business time in [start, end); zero if end <= start. InfiniteDuration() if end > start
-  // and the span reaches outside local years 1-9999 (e.g. end is InfiniteFuture()).
+  // The business time in [start, end); zero if end <= start. Always finite: there is none
+  // outside local years kFirstYear-kLastYear.
   //
   // For start <= end, AddBusinessTime(start, BusinessTimeBetween(start, end)) <= end, with
   // equality exactly when end == start or business time runs right up to end (some
@@ -151,8 +162,12 @@ class BusinessCalendar final {
   std::array<std::vector<WorkingInterval>, 7> days_;
   std::array<absl::Duration, 7> day_nominal_{};
   absl::Duration week_nominal_;
-  // True when every instant is business time (round the clock, no holidays).
+  // True when every instant in range is business time (round the clock, no holidays).
   bool always_ = false;
+  // The instants business time may exist in: 00:00 of kFirstYear-01-01 to 00:00 of the
+  // year after kLastYear.
+  absl::Time range_begin_;
+  absl::Time range_end_;
   // Sorted, distinct one-off holidays, and recurring ones as sorted, distinct month/days.
   std::vector<absl::CivilDay> one_off_;
   std::vector<MonthDay> recurring_;

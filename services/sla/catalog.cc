@@ -648,8 +648,14 @@ absl::StatusOr<v1::ComputeDueTimeResponse> Catalog::ComputeDueTime(
   }
   ASSIGN_OR_RETURN(v1::Calendar calendar, GetCalendar(get));
   ASSIGN_OR_RETURN(BusinessCalendar engine, ToBusinessCalendar(calendar));
+  const absl::Time due = engine.AddBusinessTime(FromProtoTime(request.start_time()), d);
+  if (due == absl::InfiniteFuture()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "calendar ", request.calendar(), " has too little business time for ",
+        absl::FormatDuration(d), " before the year ", BusinessCalendar::kLastYear));
+  }
   v1::ComputeDueTimeResponse response;
-  *response.mutable_due_time() = ToProtoTime(engine.AddBusinessTime(FromProtoTime(request.start_time()), d));
+  *response.mutable_due_time() = ToProtoTime(due);
   return response;
 }
 

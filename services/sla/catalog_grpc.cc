@@ -113,4 +113,38 @@ CatalogGrpc::Reactor* CatalogGrpc::ApplyCatalog(Ctx* c, const v1::ApplyCatalogRe
   return reactor;
 }
 
+CatalogGrpc::Reactor* CatalogGrpc::RecordTicketEvent(Ctx* c, const v1::RecordTicketEventRequest* r,
+                                                     v1::Ticket* o) {
+  auto* reactor = c->DefaultReactor();
+  tickets_->RecordTicketEvent(*r, Reply(reactor, o));
+  return reactor;
+}
+
+CatalogGrpc::Reactor* CatalogGrpc::GetTicket(Ctx* c, const v1::GetTicketRequest* r, v1::Ticket* o) {
+  return ReplyNow(c->DefaultReactor(), tickets_->GetTicket(*r), o);
+}
+
+CatalogGrpc::Reactor* CatalogGrpc::ListTickets(Ctx* c, const v1::ListTicketsRequest* r,
+                                               v1::ListTicketsResponse* o) {
+  return ReplyNow(c->DefaultReactor(), tickets_->ListTickets(*r), o);
+}
+
+CatalogGrpc::Reactor* CatalogGrpc::ReevaluateTickets(Ctx* c, const v1::ReevaluateTicketsRequest* r,
+                                                     v1::ReevaluateTicketsResponse* o) {
+  auto* reactor = c->DefaultReactor();
+  tickets_->ReevaluateTickets(*r, Reply(reactor, o));
+  return reactor;
+}
+
+CatalogGrpc::Reactor* CatalogGrpc::RecordOutage(Ctx* c, const v1::RecordOutageRequest* r, v1::Outage* o) {
+  auto* reactor = c->DefaultReactor();
+  tickets_->RecordOutage(*r, Reply(reactor, o));
+  return reactor;
+}
+
+CatalogGrpc::Reactor* CatalogGrpc::GetComplianceReport(Ctx* c, const v1::GetComplianceReportRequest* r,
+                                                       v1::ComplianceReport* o) {
+  return ReplyNow(c->DefaultReactor(), tickets_->GetComplianceReport(*r), o);
+}
+
 }  // namespace rapport::sla

@@ -4,13 +4,14 @@
 
 #include "rapport/v1/sla.grpc.pb.h"
 #include "services/sla/catalog.h"
+#include "services/sla/tickets.h"
 
 namespace rapport::sla {
 
 class CatalogGrpc final : public v1::SlaCatalogService::CallbackService {
  public:
-  // `domain` must outlive the adapter.
-  explicit CatalogGrpc(Catalog* domain) : domain_(domain) {}
+  // `domain` and `tickets` must outlive the adapter.
+  CatalogGrpc(Catalog* domain, Tickets* tickets) : domain_(domain), tickets_(tickets) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -36,9 +37,18 @@ class CatalogGrpc final : public v1::SlaCatalogService::CallbackService {
   Reactor* ListAgreementRevisions(Ctx* c, const v1::ListAgreementRevisionsRequest* r, v1::ListAgreementRevisionsResponse* o) override;
   Reactor* ResolveAgreements(Ctx* c, const v1::ResolveAgreementsRequest* r, v1::ResolveAgreementsResponse* o) override;
   Reactor* ApplyCatalog(Ctx* c, const v1::ApplyCatalogRequest* r, v1::ApplyCatalogResponse* o) override;
+  Reactor* RecordTicketEvent(Ctx* c, const v1::RecordTicketEventRequest* r, v1::Ticket* o) override;
+  Reactor* GetTicket(Ctx* c, const v1::GetTicketRequest* r, v1::Ticket* o) override;
+  Reactor* ListTickets(Ctx* c, const v1::ListTicketsRequest* r, v1::ListTicketsResponse* o) override;
+  Reactor* ReevaluateTickets(Ctx* c, const v1::ReevaluateTicketsRequest* r,
+                             v1::ReevaluateTicketsResponse* o) override;
+  Reactor* RecordOutage(Ctx* c, const v1::RecordOutageRequest* r, v1::Outage* o) override;
+  Reactor* GetComplianceReport(Ctx* c, const v1::GetComplianceReportRequest* r,
+                               v1::ComplianceReport* o) override;
 
  private:
   Catalog* const domain_;
+  Tickets* const tickets_;
 };
 
 }  // namespace rapport::sla

@@ -37,8 +37,7 @@ absl::TimeZone Zone(const std::string& name) {
 }
 
 // A local time that exists exactly once in `zone`.
-absl::Time Local(const std::string& zone, int y, int mo, int d, int h = 0, int mi = 0,
-                 int s = 0) {
+absl::Time Local(const std::string& zone, int y, int mo, int d, int h = 0, int mi = 0, int s = 0) {
   const absl::TimeZone::TimeInfo info = Zone(zone).At(absl::CivilSecond(y, mo, d, h, mi, s));
   EXPECT_EQ(info.kind, absl::TimeZone::TimeInfo::UNIQUE) << zone << " " << info.pre;
   return info.pre;
@@ -257,9 +256,9 @@ TEST(CalendarValidationTest, InvalidHolidayDates) {
 TEST(CalendarValidationTest, NoWorkingTime) {
   CalendarSpec spec;
   spec.time_zone = "Europe/Berlin";
-  EXPECT_THAT(BusinessCalendar::Create(spec),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("calendar.week has no working time")));
+  EXPECT_THAT(
+      BusinessCalendar::Create(spec),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("calendar.week has no working time")));
   spec.round_the_clock = true;
   EXPECT_OK(BusinessCalendar::Create(spec));
 }
@@ -328,8 +327,6 @@ TEST(CalendarTest, NineToFiveBasics) {
   EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 15), Berlin(6, 29)), absl::Hours(80));
   EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 16, 10), Berlin(6, 15, 8)), absl::ZeroDuration());
   EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 20), Berlin(6, 21)), absl::ZeroDuration());
-  EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 15), absl::InfiniteFuture()),
-            absl::InfiniteDuration());
 
   EXPECT_TRUE(cal.IsBusinessTime(Berlin(6, 15, 9)));
   EXPECT_TRUE(cal.IsBusinessTime(Berlin(6, 15, 16, 59)));
@@ -337,6 +334,63 @@ TEST(CalendarTest, NineToFiveBasics) {
   EXPECT_FALSE(cal.IsBusinessTime(Berlin(6, 15, 8, 59)));
   EXPECT_FALSE(cal.IsBusinessTime(Berlin(6, 20, 12)));
   EXPECT_FALSE(cal.IsBusinessTime(absl::InfiniteFuture()));
+}
+
+TEST(CalendarTest, BeyondTheLastYear) {
+  ASSERT_EQ(BusinessCalendar::kLastYear, 2399);
+  const BusinessCalendar cal = Make(NineToFive());
+  const absl::Time year_1 = Local("Europe/Berlin", 1, 1, 1);  // a Monday
+  const absl::Time year_2400 = Local("Europe/Berlin", 2400, 1, 1);
+  // protobuf's largest Duration, 10,000 years: beyond the calendar, and answered at once.
+  const absl::Duration ten_thousand_years = absl::Seconds(int64_t{315576000000});
+  EXPECT_EQ(cal.AddBusinessTime(Berlin(6, 15), ten_thousand_years), absl::InfiniteFuture());
+  EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 15), Berlin(6, 15) + ten_thousand_years),
+            cal.BusinessTimeBetween(Berlin(6, 15), year_2400));
+  EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 15), absl::InfiniteFuture()),
+            cal.BusinessTimeBetween(Berlin(6, 15), year_2400));
+  EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 15) - ten_thousand_years, Berlin(6, 15)),
+            cal.BusinessTimeBetween(year_1, Berlin(6, 15)));
+  EXPECT_EQ(cal.BusinessTimeBetween(absl::InfinitePast(), Berlin(6, 15)),
+            cal.BusinessTimeBetween(year_1, Berlin(6, 15)));
+  EXPECT_GT(cal.BusinessTimeBetween(year_1, Berlin(6, 15)), absl::Hours(8 * 260 * 2024));
+  EXPECT_EQ(cal.AddBusinessTime(absl::InfinitePast(), absl::Hours(1)), year_1 + absl::Hours(10));
+  EXPECT_EQ(cal.AddBusinessTime(year_2400 + absl::Hours(24 * 2 + 10), absl::Hours(1)),
+            absl::InfiniteFuture());
+  EXPECT_FALSE(cal.IsBusinessTime(year_2400 + absl::Hours(24 * 2 + 10)));
+  // Round the clock too.
+  const BusinessCalendar always = Make(RoundTheClock("Europe/Berlin"));
+  EXPECT_EQ(always.AddBusinessTime(year_2400 - absl::Hours(1), absl::Hours(1)), year_2400);
+  EXPECT_EQ(always.AddBusinessTime(year_2400 - absl::Hours(1), absl::Hours(2)),
+            absl::InfiniteFuture());
+  EXPECT_EQ(always.BusinessTimeBetween(year_2400 - absl::Hours(1), absl::InfiniteFuture()),
+            absl::Hours(1));
+  EXPECT_EQ(always.AddBusinessTime(absl::InfinitePast(), absl::Hours(1)), year_1 + absl::Hours(1));
+  EXPECT_FALSE(always.IsBusinessTime(year_2400));
+  EXPECT_TRUE(always.IsBusinessTime(year_1));
+  // A very sparse calendar: one minute a week.
+  CalendarSpec sparse;
+  sparse.time_zone = "Europe/Berlin";
+  sparse.week[kWed] = {{Hm(12), Hm(12, 1)}};
+  const BusinessCalendar minute = Make(sparse);
+  EXPECT_EQ(minute.AddBusinessTime(Berlin(6, 15), absl::Hours(1000)), absl::InfiniteFuture());
+  const absl::Time due = minute.AddBusinessTime(Berlin(6, 15), absl::Hours(100));
+  EXPECT_EQ(absl::ToCivilMinute(due, Zone("Europe/Berlin")),
+            absl::CivilMinute(2141, 6, 7, 12, 1));  // the 6,000th Wednesday
+  EXPECT_EQ(minute.BusinessTimeBetween(Berlin(6, 15), due), absl::Hours(100));
+  // Up to the end of 2399 is counted; 2399-12-31 is a Friday.
+  const absl::Time last = Local("Europe/Berlin", 2399, 12, 31, 12);
+  EXPECT_EQ(cal.AddBusinessTime(last - absl::Hours(24), absl::Hours(8)), last);
+  EXPECT_EQ(cal.AddBusinessTime(last, absl::Hours(8)), absl::InfiniteFuture());
+  EXPECT_EQ(cal.BusinessTimeBetween(Local("Europe/Berlin", 2026, 1, 1), last),
+            absl::Hours(97571 * 8 + 3));  // weekdays 2026-01-01 to 2399-12-30, and 3 h
+  // Offset changes are still accounted for exactly in the last years.
+  const CalendarSpec spec = EveryDay("Europe/Berlin", {{Hm(0), Hm(6)}, {Hm(9), Hm(17)}});
+  const BusinessCalendar nights = Make(spec);
+  const Reference ref(spec);
+  const absl::Time start = Local("Europe/Berlin", 2395, 1, 1);
+  EXPECT_EQ(nights.AddBusinessTime(start, absl::Hours(20000)), ref.Add(start, absl::Hours(20000)));
+  EXPECT_EQ(nights.BusinessTimeBetween(start, Local("Europe/Berlin", 2399, 12, 1)),
+            ref.Between(start, Local("Europe/Berlin", 2399, 12, 1)));
 }
 
 TEST(CalendarTest, InverseAtTheEdgesOfAStretch) {
@@ -456,8 +510,8 @@ TEST(CalendarHolidayTest, RecurringChristmasInSeveralYears) {
   const absl::Duration ten_years = cal.BusinessTimeBetween(Local("Europe/Berlin", 2026, 1, 1),
                                                            Local("Europe/Berlin", 2036, 1, 1));
   const Reference ref(spec);
-  EXPECT_EQ(ten_years, ref.Between(Local("Europe/Berlin", 2026, 1, 1),
-                                   Local("Europe/Berlin", 2036, 1, 1)));
+  EXPECT_EQ(ten_years,
+            ref.Between(Local("Europe/Berlin", 2026, 1, 1), Local("Europe/Berlin", 2036, 1, 1)));
   CalendarSpec plain = NineToFive();
   EXPECT_EQ(Make(plain).BusinessTimeBetween(Local("Europe/Berlin", 2026, 1, 1),
                                             Local("Europe/Berlin", 2036, 1, 1)) -
@@ -490,8 +544,7 @@ TEST(CalendarHolidayTest, DuplicatesCountOnce) {
   const BusinessCalendar cal = Make(spec);
   EXPECT_EQ(cal.BusinessTimeBetween(Berlin(6, 15), Berlin(6, 22)), absl::Hours(32));
   EXPECT_EQ(cal.BusinessTimeBetween(Berlin(1, 5), Berlin(12, 28)),
-            Make(NineToFive()).BusinessTimeBetween(Berlin(1, 5), Berlin(12, 28)) -
-                absl::Hours(8));
+            Make(NineToFive()).BusinessTimeBetween(Berlin(1, 5), Berlin(12, 28)) - absl::Hours(8));
 }
 
 TEST(CalendarHolidayTest, LongClosure) {
@@ -583,23 +636,22 @@ TEST_P(CalendarDstTest, DayLengths) {
 
 INSTANTIATE_TEST_SUITE_P(
     Zones, CalendarDstTest,
-    ::testing::Values(
-        TransitionCase{"Europe/Berlin", absl::CivilDay(2026, 3, 29), absl::Hours(23),
-                       absl::Hours(5)},
-        TransitionCase{"Europe/Berlin", absl::CivilDay(2026, 10, 25), absl::Hours(25),
-                       absl::Hours(7)},
-        TransitionCase{"America/New_York", absl::CivilDay(2026, 3, 8), absl::Hours(23),
-                       absl::Hours(5)},
-        TransitionCase{"America/New_York", absl::CivilDay(2026, 11, 1), absl::Hours(25),
-                       absl::Hours(7)},
-        TransitionCase{"Australia/Sydney", absl::CivilDay(2026, 4, 5), absl::Hours(25),
-                       absl::Hours(7)},
-        TransitionCase{"Australia/Sydney", absl::CivilDay(2026, 10, 4), absl::Hours(23),
-                       absl::Hours(5)},
-        TransitionCase{"Australia/Lord_Howe", absl::CivilDay(2026, 4, 5),
-                       absl::Minutes(24 * 60 + 30), absl::Minutes(6 * 60 + 30)},
-        TransitionCase{"Australia/Lord_Howe", absl::CivilDay(2026, 10, 4),
-                       absl::Minutes(23 * 60 + 30), absl::Minutes(5 * 60 + 30)}),
+    ::testing::Values(TransitionCase{"Europe/Berlin", absl::CivilDay(2026, 3, 29), absl::Hours(23),
+                                     absl::Hours(5)},
+                      TransitionCase{"Europe/Berlin", absl::CivilDay(2026, 10, 25), absl::Hours(25),
+                                     absl::Hours(7)},
+                      TransitionCase{"America/New_York", absl::CivilDay(2026, 3, 8),
+                                     absl::Hours(23), absl::Hours(5)},
+                      TransitionCase{"America/New_York", absl::CivilDay(2026, 11, 1),
+                                     absl::Hours(25), absl::Hours(7)},
+                      TransitionCase{"Australia/Sydney", absl::CivilDay(2026, 4, 5),
+                                     absl::Hours(25), absl::Hours(7)},
+                      TransitionCase{"Australia/Sydney", absl::CivilDay(2026, 10, 4),
+                                     absl::Hours(23), absl::Hours(5)},
+                      TransitionCase{"Australia/Lord_Howe", absl::CivilDay(2026, 4, 5),
+                                     absl::Minutes(24 * 60 + 30), absl::Minutes(6 * 60 + 30)},
+                      TransitionCase{"Australia/Lord_Howe", absl::CivilDay(2026, 10, 4),
+                                     absl::Minutes(23 * 60 + 30), absl::Minutes(5 * 60 + 30)}),
     [](const ::testing::TestParamInfo<TransitionCase>& info) {
       std::string name = absl::StrCat(info.param.zone, "_", info.param.day.month());
       std::replace(name.begin(), name.end(), '/', '_');
@@ -672,8 +724,12 @@ TEST(CalendarDstRuleTest, MidnightTransitionsInHavana) {
 // ---------------------------------------------------------------------------------------
 // The fast algorithm against the reference, on random calendars and instants.
 
-const char* const kZones[] = {"Europe/Berlin",    "America/New_York", "Australia/Sydney",
-                              "America/Havana",   "Australia/Lord_Howe", "Asia/Kolkata",
+const char* const kZones[] = {"Europe/Berlin",
+                              "America/New_York",
+                              "Australia/Sydney",
+                              "America/Havana",
+                              "Australia/Lord_Howe",
+                              "Asia/Kolkata",
                               "UTC"};
 
 CalendarSpec RandomSpec(std::mt19937_64& rng, const std::string& zone) {
@@ -760,7 +816,8 @@ class RandomInstants {
       default: {
         absl::CivilDay day = absl::CivilDay(2024, 1, 1) + Uniform(0, 7 * 365);
         if (!change_days_.empty() && Uniform(0, 1) == 0) {
-          day = change_days_[Uniform(0, static_cast<int>(change_days_.size()) - 1)] + Uniform(-1, 1);
+          day =
+              change_days_[Uniform(0, static_cast<int>(change_days_.size()) - 1)] + Uniform(-1, 1);
         }
         const auto& intervals = spec_.week[static_cast<int>(absl::GetWeekday(day))];
         int minute = 15 * Uniform(0, 96);
@@ -778,8 +835,7 @@ class RandomInstants {
   // Log-uniform from a second to `max`, sometimes with a fraction of a second.
   absl::Duration Duration(absl::Duration max) {
     const double log_max = std::log(absl::ToDoubleSeconds(max));
-    const double seconds =
-        std::exp(std::uniform_real_distribution<double>(0, log_max)(rng_));
+    const double seconds = std::exp(std::uniform_real_distribution<double>(0, log_max)(rng_));
     absl::Duration d = absl::Seconds(static_cast<int64_t>(seconds));
     if (Uniform(0, 3) == 0) d += absl::Nanoseconds(Uniform(1, 999999999));
     if (Uniform(0, 3) == 0) d = absl::Minutes(std::max<int64_t>(1, d / absl::Minutes(1)));
@@ -843,7 +899,7 @@ TEST(CalendarPropertyTest, MatchesReferenceAndInverts) {
 TEST(CalendarPropertyTest, HundredThousandHours) {
   for (const char* zone : {"Europe/Berlin", "Australia/Sydney", "America/New_York"}) {
     CalendarSpec spec = NineToFive(zone);
-    spec.holidays = {{0, 1, 1, ""}, {0, 5, 1, ""}, {0, 12, 24, ""}, {0, 12, 25, ""},
+    spec.holidays = {{0, 1, 1, ""},   {0, 5, 1, ""},   {0, 12, 24, ""}, {0, 12, 25, ""},
                      {0, 12, 26, ""}, {0, 12, 31, ""}, {0, 2, 29, ""}};
     for (int year = 2024; year <= 2031; ++year) {
       for (int i = 0; i < 23; ++i) spec.holidays.push_back({year, 1 + i / 2, 3 + i, ""});

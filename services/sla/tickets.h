@@ -1,0 +1,91 @@
+// SLA timers on tickets, availability and compliance reports: the domain
+// behind RecordTicketEvent, GetTicket, ListTickets, ReevaluateTickets,
+// RecordOutage and GetComplianceReport (SlaCatalogService).
+//
+// A ticket stores its event log and the agreement revisions it is measured
+// under; timers are derived from them (timers.h). Every write re-derives the
+// timers and, in the same atomic write, records new crossings, keeps the
+// compliance counters and the open-at-risk gauges exact, and replaces the
+// ticket's one schedule entry with the next crossing instant, so warnings
+// and breaches fire when they happen, also after a restart.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "rapport/internal/v1/internal.pb.h"
+#include "rapport/v1/sla.pb.h"
+#include "services/common/transact.h"
+#include "services/sla/catalog.h"
+#include "services/sla/timers.h"
+#include "storage/clock.h"
+#include "storage/scheduler.h"
+#include "storage/store.h"
+
+namespace rapport::sla {
+
+// The schedule kind of ticket re-evaluations.
+inline constexpr char kTicketScheduleKind[] = "sla.ticket";
+
+// Compliance counts over a period, for reports and gauges.
+struct ComplianceCounts {
+  int64_t met = 0;
+  int64_t breached = 0;
+};
+
+class Tickets final {
+ public:
+  // What happened, for metrics (and, later, escalations).
+  struct Observer {
+    // A warning (threshold < 100) or breach (100) was crossed.
+    std::function<void(const v1::ThresholdCrossing&, const std::string& service, v1::Priority)> crossing;
+    // A response or resolution timer completed, met or breached.
+    std::function<void(const v1::SlaTimer&, const std::string& service, v1::Priority)> completion;
+  };
+
+  // `store`, `clock` and `catalog` must outlive this object.
+  Tickets(storage::Store* store, Clock* clock, const Catalog* catalog,
+          Catalog::RelationshipLookup relationship_exists);
+
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
+
+  // The schedule handler of kTicketScheduleKind (register it with the scheduler).
+  absl::Status OnScheduled(const storage::ScheduledEntry& entry, storage::Txn& txn);
+
+  void RecordTicketEvent(const v1::RecordTicketEventRequest& request, Callback<v1::Ticket> done);
+  absl::StatusOr<v1::Ticket> GetTicket(const v1::GetTicketRequest& request) const;
+  absl::StatusOr<v1::ListTicketsResponse> ListTickets(const v1::ListTicketsRequest& request) const;
+  void ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
+                         Callback<v1::ReevaluateTicketsResponse> done);
+  void RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::Outage> done);
+  absl::StatusOr<v1::ComplianceReport> GetComplianceReport(
+      const v1::GetComplianceReportRequest& request) const;
+
+  // Completions of `kind` in [from_day, to_day] (local day numbers) for a
+  // scope ('A', 'S', 'R', 'Y') — what gauges read.
+  absl::StatusOr<ComplianceCounts> CountCompletions(char scope, absl::string_view scope_id,
+                                                    v1::TimerKind kind, int64_t from_day,
+                                                    int64_t to_day) const;
+  // Open tickets at risk (field 0) or breached (field 1) in a scope, now.
+  absl::StatusOr<int64_t> OpenCount(char scope, absl::string_view scope_id, int field) const;
+
+ private:
+  // Re-derives the record's timers at `now` and stages everything that
+  // follows into `txn`: the record, indexes, crossings, counters, schedule.
+  absl::Status Persist(storage::Txn& txn, internal::v1::TicketRecord& record,
+                       const internal::v1::TicketRecord& before, absl::Time now,
+                       std::vector<v1::ThresholdCrossing>* new_crossings,
+                       std::vector<v1::SlaTimer>* new_completions) const;
+  absl::StatusOr<std::vector<AppliedAgreement>> Applied(
+      const internal::v1::TicketRecord& record) const;
+  absl::StatusOr<v1::Ticket> Evaluated(const internal::v1::TicketRecord& record, absl::Time now) const;
+
+  storage::Store* const store_;
+  Clock* const clock_;
+  const Catalog* const catalog_;
+  const Catalog::RelationshipLookup relationship_exists_;
+  Observer observer_;
+};
+
+}  // namespace rapport::sla

@@ -1,0 +1,462 @@
+// SLA timers, availability and compliance reports through a real gRPC server
+// in-process, with a fake clock: nothing sleeps waiting for a timer.
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "rapport/v1/sla.grpc.pb.h"
+#include "server/server.h"
+#include "services/common/proto_time.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace rapport {
+namespace {
+
+using ::grpc::StatusCode;
+using ::rapport::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Monday 2026-11-02 08:00 UTC.
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 11, 2, 8, 0, 0), absl::UTCTimeZone());
+
+class TicketsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Start();
+    Seed();
+  }
+
+  void Start() {
+    ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.metrics_listen = "";
+    config.data_dir = dir_.Sub("data");
+    config.clock = &clock_;
+    auto server = RapportServer::Start(config);
+    ASSERT_OK(server.status());
+    server_ = std::move(server).value();
+    stub_ = v1::SlaCatalogService::NewStub(server_->InProcessChannel());
+  }
+
+  void Restart() {
+    stub_.reset();
+    server_->Shutdown();
+    server_.reset();
+    Start();
+  }
+
+  // A 24x7 UTC calendar and an office-hours one; service "email" with a
+  // default SLA: P1 response 1h / resolution 4h, P3 4h / 24h, warnings at
+  // 50% and 75%, availability 99.9% on office hours.
+  void Seed() {
+    v1::ApplyCatalogRequest request;
+    auto* c = request.mutable_catalog();
+    auto* service = c->add_services();
+    service->set_name("services/email");
+    service->set_display_name("E-mail");
+    auto* always = c->add_calendars();
+    always->set_name("calendars/always");
+    always->set_display_name("24x7");
+    always->set_time_zone("UTC");
+    always->set_round_the_clock(true);
+    auto* office = c->add_calendars();
+    office->set_name("calendars/office");
+    office->set_display_name("Office");
+    office->set_time_zone("UTC");
+    for (auto day : {v1::MONDAY, v1::TUESDAY, v1::WEDNESDAY, v1::THURSDAY, v1::FRIDAY}) {
+      auto* w = office->add_working_hours();
+      w->set_day(day);
+      w->set_start("09:00");
+      w->set_end("17:00");
+    }
+    auto* a = c->add_agreements();
+    a->set_name("agreements/gold");
+    a->set_display_name("Gold");
+    a->set_type(v1::Agreement::SLA);
+    a->set_service("services/email");
+    *a->mutable_effective_from() = ToProtoTime(kT0 - absl::Hours(24 * 60));
+    a->set_calendar("calendars/always");
+    a->add_warning_thresholds(50);
+    a->add_warning_thresholds(75);
+    a->set_availability_target(99.9);
+    for (auto [p, response, resolution] : {std::tuple{v1::P1, 1, 4}, std::tuple{v1::P3, 4, 24}}) {
+      auto* t = a->add_targets();
+      t->set_priority(p);
+      *t->mutable_first_response() = ToProtoDuration(absl::Hours(response));
+      *t->mutable_resolution() = ToProtoDuration(absl::Hours(resolution));
+    }
+    grpc::ClientContext ctx;
+    v1::ApplyCatalogResponse response;
+    ASSERT_OK(stub_->ApplyCatalog(&ctx, request, &response));
+  }
+
+  grpc::Status Event(const std::string& ticket, const std::string& id, absl::Time at,
+                     const std::function<void(v1::TicketEvent*)>& fill, v1::Ticket* out = nullptr) {
+    // Portals report events as they happen: time moves up to the event
+    // (late events stay in the past; events over a day ahead stay refused).
+    if (at > clock_.Now() && at <= clock_.Now() + absl::Hours(24)) clock_.Set(at);
+    grpc::ClientContext ctx;
+    v1::RecordTicketEventRequest request;
+    request.set_ticket_id(ticket);
+    request.mutable_event()->set_event_id(id);
+    *request.mutable_event()->mutable_event_time() = ToProtoTime(at);
+    fill(request.mutable_event());
+    v1::Ticket ticket_out;
+    return stub_->RecordTicketEvent(&ctx, request, out != nullptr ? out : &ticket_out);
+  }
+
+  grpc::Status Open(const std::string& ticket, absl::Time at, v1::Priority p = v1::P1) {
+    return Event(ticket, "open", at, [p](v1::TicketEvent* e) {
+      e->mutable_opened()->set_service("services/email");
+      e->mutable_opened()->set_priority(p);
+    });
+  }
+
+  static std::function<void(v1::TicketEvent*)> Do(const std::string& what) {
+    return [what](v1::TicketEvent* e) {
+      if (what == "responded") e->mutable_responded();
+      if (what == "update_sent") e->mutable_update_sent();
+      if (what == "paused") e->mutable_paused()->set_reason(v1::WAITING_FOR_CUSTOMER);
+      if (what == "resumed") e->mutable_resumed();
+      if (what == "resolved") e->mutable_resolved();
+      if (what == "reopened") e->mutable_reopened();
+      if (what == "cancelled") e->mutable_cancelled();
+    };
+  }
+
+  v1::Ticket Get(const std::string& ticket) {
+    grpc::ClientContext ctx;
+    v1::GetTicketRequest request;
+    request.set_name("tickets/" + ticket);
+    v1::Ticket out;
+    EXPECT_OK(stub_->GetTicket(&ctx, request, &out));
+    return out;
+  }
+
+  static const v1::SlaTimer& Timer(const v1::Ticket& t, v1::TimerKind kind, int cycle = 1) {
+    for (const auto& timer : t.timers()) {
+      if (timer.kind() == kind && timer.cycle() == cycle) return timer;
+    }
+    static const v1::SlaTimer none;
+    ADD_FAILURE() << "no timer " << v1::TimerKind_Name(kind) << " cycle " << cycle;
+    return none;
+  }
+
+  std::vector<std::pair<int, absl::Time>> Crossings(const v1::Ticket& t, v1::TimerKind kind) {
+    std::vector<std::pair<int, absl::Time>> out;
+    for (const auto& c : t.crossings()) {
+      if (c.kind() == kind) out.push_back({c.threshold(), FromProtoTime(c.crossing_time())});
+    }
+    return out;
+  }
+
+  int Fire() {
+    auto fired = server_->scheduler().FireDue();
+    EXPECT_OK(fired.status());
+    return fired.ok() ? *fired : -1;
+  }
+
+  v1::ComplianceReport Report(const std::string& scope, absl::Time at) {
+    grpc::ClientContext ctx;
+    v1::GetComplianceReportRequest request;
+    request.set_scope(scope);
+    request.set_period(v1::GetComplianceReportRequest::MONTH);
+    *request.mutable_at_time() = ToProtoTime(at);
+    v1::ComplianceReport report;
+    EXPECT_OK(stub_->GetComplianceReport(&ctx, request, &report));
+    return report;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<RapportServer> server_;
+  std::unique_ptr<v1::SlaCatalogService::Stub> stub_;
+};
+
+TEST_F(TicketsTest, WarningsAndBreachFireAtTheExactInstant) {
+  ASSERT_OK(Open("T-1", kT0));
+  clock_.Advance(absl::Minutes(30) - absl::Microseconds(1));
+  Fire();
+  EXPECT_TRUE(Crossings(Get("T-1"), v1::FIRST_RESPONSE).empty());
+  clock_.Advance(absl::Microseconds(1));
+  EXPECT_EQ(Fire(), 1);
+  EXPECT_THAT(Crossings(Get("T-1"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}));
+  clock_.Set(kT0 + absl::Minutes(45));
+  EXPECT_EQ(Fire(), 1);
+  v1::Ticket t = Get("T-1");
+  EXPECT_TRUE(t.at_risk());
+  EXPECT_FALSE(t.breached());
+  clock_.Set(kT0 + absl::Hours(1));
+  EXPECT_EQ(Fire(), 1);
+  t = Get("T-1");
+  EXPECT_THAT(Crossings(t, v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}, std::pair{75, kT0 + absl::Minutes(45)},
+                          std::pair{100, kT0 + absl::Hours(1)}));
+  const v1::SlaTimer& response = Timer(t, v1::FIRST_RESPONSE);
+  EXPECT_EQ(response.stage(), v1::RUNNING);
+  EXPECT_TRUE(response.breached());
+  EXPECT_EQ(FromProtoTime(response.breach_time()), kT0 + absl::Hours(1));
+  EXPECT_NEAR(response.percent_used(), 100, 1e-9);
+  EXPECT_TRUE(t.breached());
+  // The resolution timer is at 25%: its next crossing (50%) is scheduled.
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::RESOLUTION).due_time()), kT0 + absl::Hours(4));
+  ASSERT_OK(Event("T-1", "r", kT0 + absl::Hours(1) + absl::Minutes(10), Do("responded"), &t));
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).stage(), v1::BREACHED);
+  EXPECT_TRUE(Timer(t, v1::FIRST_RESPONSE).breached());
+  const std::string metrics = server_->metrics().Render();
+  EXPECT_THAT(metrics, HasSubstr(R"(rapport_sla_threshold_crossings_total{priority="P1",service="email",timer="FIRST_RESPONSE",type="breach"} 1)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(rapport_sla_threshold_crossings_total{priority="P1",service="email",timer="FIRST_RESPONSE",type="warning"} 2)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(rapport_sla_timers_completed_total{outcome="breached",priority="P1",service="email",timer="FIRST_RESPONSE"} 1)"));
+}
+
+TEST_F(TicketsTest, CrossingsThatFellDueWhileStoppedFireAfterARestart) {
+  ASSERT_OK(Open("T-2", kT0));
+  Restart();
+  clock_.Set(kT0 + absl::Hours(2));  // Response breach (1h) passed while stopped.
+  EXPECT_GE(Fire(), 1);
+  const v1::Ticket t = Get("T-2");
+  EXPECT_THAT(Crossings(t, v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}, std::pair{75, kT0 + absl::Minutes(45)},
+                          std::pair{100, kT0 + absl::Hours(1)}));
+  EXPECT_THAT(Crossings(t, v1::RESOLUTION), ElementsAre(std::pair{50, kT0 + absl::Hours(2)}));
+}
+
+TEST_F(TicketsTest, PauseStopsTheClock) {
+  ASSERT_OK(Open("T-3", kT0));
+  ASSERT_OK(Event("T-3", "p", kT0 + absl::Minutes(20), Do("paused")));
+  clock_.Set(kT0 + absl::Hours(2));
+  Fire();
+  v1::Ticket t = Get("T-3");
+  EXPECT_EQ(t.state(), v1::Ticket::PAUSED);
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).stage(), v1::PAUSED);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::FIRST_RESPONSE).elapsed()), absl::Minutes(20));
+  EXPECT_FALSE(t.breached());
+  ASSERT_OK(Event("T-3", "u", kT0 + absl::Hours(2) + absl::Minutes(20), Do("resumed"), &t));
+  // 20 min before the pause, 40 min left after it.
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::FIRST_RESPONSE).due_time()), kT0 + absl::Hours(3));
+  ASSERT_OK(Event("T-3", "r", kT0 + absl::Hours(2) + absl::Minutes(50), Do("responded"), &t));
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).stage(), v1::MET);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::FIRST_RESPONSE).elapsed()), absl::Minutes(50));
+  // A resume without a pause is refused and changes nothing.
+  EXPECT_THAT(Event("T-3", "x", kT0 + absl::Hours(3), Do("resumed")),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("not paused")));
+}
+
+TEST_F(TicketsTest, LateEventsAreMergedInOrderAndDuplicatesAppliedOnce) {
+  ASSERT_OK(Open("T-4", kT0));
+  clock_.Set(kT0 + absl::Hours(3));
+  ASSERT_OK(Event("T-4", "resolved", kT0 + absl::Hours(3), Do("resolved")));
+  // The pause that happened at 1h and the resume at 2h30 arrive late.
+  ASSERT_OK(Event("T-4", "pause", kT0 + absl::Hours(1), Do("paused")));
+  v1::Ticket t;
+  ASSERT_OK(Event("T-4", "resume", kT0 + absl::Hours(2) + absl::Minutes(30), Do("resumed"), &t));
+  EXPECT_EQ(t.events_size(), 4);
+  EXPECT_EQ(t.events(1).event_id(), "pause");
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::RESOLUTION).elapsed()), absl::Hours(1) + absl::Minutes(30));
+  EXPECT_EQ(Timer(t, v1::RESOLUTION).stage(), v1::MET);
+  // The same event again: applied once.
+  ASSERT_OK(Event("T-4", "pause", kT0 + absl::Hours(1), Do("paused"), &t));
+  EXPECT_EQ(t.events_size(), 4);
+}
+
+TEST_F(TicketsTest, PriorityChangeRetargetsFromTheStart) {
+  ASSERT_OK(Open("T-5", kT0, v1::P3));  // Response 4h.
+  clock_.Set(kT0 + absl::Hours(2));
+  v1::Ticket t;
+  ASSERT_OK(Event("T-5", "p1", kT0 + absl::Hours(2),
+                  [](v1::TicketEvent* e) { e->mutable_priority_changed()->set_priority(v1::P1); }, &t));
+  EXPECT_EQ(t.priority(), v1::P1);
+  const v1::SlaTimer& response = Timer(t, v1::FIRST_RESPONSE);
+  EXPECT_EQ(FromProtoDuration(response.target()), absl::Hours(1));
+  EXPECT_TRUE(response.breached());
+  EXPECT_EQ(FromProtoTime(response.breach_time()), kT0 + absl::Hours(1));
+  EXPECT_THAT(Crossings(t, v1::FIRST_RESPONSE).back(), std::pair(100, kT0 + absl::Hours(1)));
+}
+
+TEST_F(TicketsTest, ReopenStartsANewResolutionCycleAndKeepsTheOld) {
+  ASSERT_OK(Open("T-6", kT0));
+  ASSERT_OK(Event("T-6", "r", kT0 + absl::Minutes(10), Do("responded")));
+  ASSERT_OK(Event("T-6", "done", kT0 + absl::Hours(1), Do("resolved")));
+  clock_.Set(kT0 + absl::Hours(10));
+  ASSERT_OK(Event("T-6", "again", kT0 + absl::Hours(5), Do("reopened")));
+  v1::Ticket t;
+  ASSERT_OK(Event("T-6", "done2", kT0 + absl::Hours(10), Do("resolved"), &t));
+  EXPECT_EQ(Timer(t, v1::RESOLUTION, 1).stage(), v1::MET);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::RESOLUTION, 1).elapsed()), absl::Hours(1));
+  EXPECT_EQ(Timer(t, v1::RESOLUTION, 2).stage(), v1::BREACHED);  // 5h > 4h.
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::RESOLUTION, 2).breach_time()), kT0 + absl::Hours(9));
+  const v1::ComplianceReport r = Report("agreements/gold", kT0);
+  EXPECT_EQ(r.resolution().completed(), 2);
+  EXPECT_EQ(r.resolution().met(), 1);
+  EXPECT_EQ(r.response().met(), 1);
+  EXPECT_NEAR(r.combined().compliance_percent(), 200.0 / 3, 1e-9);
+}
+
+TEST_F(TicketsTest, BadEventsAreRefusedNamingTheFieldAndWriteNothing) {
+  EXPECT_THAT(Event("T-7", "x", kT0, Do("responded")),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("tickets/T-7")));
+  EXPECT_THAT(Event("T-7", "open", kT0,
+                    [](v1::TicketEvent* e) {
+                      e->mutable_opened()->set_service("services/email");
+                      e->mutable_opened()->set_priority(static_cast<v1::Priority>(9));
+                    }),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("event.opened.priority")));
+  EXPECT_THAT(Event("T-7", "open", kT0 + absl::Hours(25),
+                    [](v1::TicketEvent* e) {
+                      e->mutable_opened()->set_service("services/email");
+                      e->mutable_opened()->set_priority(v1::P1);
+                    }),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("event.event_time")));
+  EXPECT_THAT(Event("T-7", "open", kT0,
+                    [](v1::TicketEvent* e) {
+                      e->mutable_opened()->set_service("services/fax");
+                      e->mutable_opened()->set_priority(v1::P1);
+                    }),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("services/fax")));
+  EXPECT_THAT(Event("bad id!", "x", kT0, Do("responded")),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("ticket_id")));
+  ASSERT_OK(Open("T-7", kT0));
+  EXPECT_THAT(Open("T-7", kT0), StatusIs(StatusCode::OK));  // Same event id: a retry.
+  EXPECT_THAT(Event("T-7", "open-again", kT0,
+                    [](v1::TicketEvent* e) {
+                      e->mutable_opened()->set_service("services/email");
+                      e->mutable_opened()->set_priority(v1::P1);
+                    }),
+              StatusIs(StatusCode::ALREADY_EXISTS));
+  clock_.Set(kT0 + absl::Minutes(10));
+  ASSERT_OK(Event("T-7", "c", kT0 + absl::Minutes(5), Do("cancelled")));
+  EXPECT_THAT(Event("T-7", "late-response", kT0 + absl::Minutes(6), Do("responded")),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("cancelled")));
+  const v1::Ticket t = Get("T-7");
+  EXPECT_EQ(t.events_size(), 2);
+  EXPECT_EQ(t.state(), v1::Ticket::CANCELLED);
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).stage(), v1::CANCELLED);
+}
+
+TEST_F(TicketsTest, ComplianceReportArithmeticAndOpenRisk) {
+  // Four tickets: responses in 30m, 50m, 2h (breach), 10m; one resolved late.
+  const std::vector<absl::Duration> responses = {absl::Minutes(30), absl::Minutes(50), absl::Hours(2),
+                                                 absl::Minutes(10)};
+  for (size_t i = 0; i < responses.size(); ++i) {
+    const std::string id = "C-" + std::to_string(i);
+    ASSERT_OK(Open(id, kT0));
+    clock_.Set(std::max(clock_.Now(), kT0 + responses[i]));
+    ASSERT_OK(Event(id, "r", kT0 + responses[i], Do("responded")));
+  }
+  clock_.Set(kT0 + absl::Hours(5));
+  ASSERT_OK(Event("C-0", "done", kT0 + absl::Hours(5), Do("resolved")));  // 5h > 4h: breached.
+  ASSERT_OK(Event("C-1", "done", kT0 + absl::Hours(3), Do("resolved")));  // Met.
+  Fire();
+  const v1::ComplianceReport r = Report("services/email", kT0);
+  EXPECT_EQ(r.response().completed(), 4);
+  EXPECT_EQ(r.response().met(), 3);
+  EXPECT_EQ(r.response().breached(), 1);
+  EXPECT_NEAR(r.response().compliance_percent(), 75, 1e-9);
+  EXPECT_EQ(r.resolution().met(), 1);
+  EXPECT_EQ(r.resolution().breached(), 1);
+  EXPECT_NEAR(r.combined().compliance_percent(), 4.0 / 6 * 100, 1e-9);
+  // Bucketed: the median response (2nd of 4: 30m) lies in the 30m bucket.
+  EXPECT_EQ(FromProtoDuration(r.response().median()), absl::Minutes(30));
+  // C-2 and C-3 are open with their resolution past 100%: breached; nobody merely at risk.
+  EXPECT_EQ(r.open_breached(), 2);
+  EXPECT_EQ(r.open_at_risk(), 0);
+  // The report for another month is empty; the period is the UTC month.
+  const v1::ComplianceReport december = Report("services/email", kT0 + absl::Hours(24 * 30));
+  EXPECT_EQ(december.response().completed(), 0);
+  EXPECT_EQ(december.response().compliance_percent(), 100);
+  EXPECT_EQ(FromProtoTime(r.start_time()),
+            absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone()));
+
+  // ListTickets filters.
+  grpc::ClientContext ctx;
+  v1::ListTicketsRequest list;
+  list.set_service("services/email");
+  list.set_breached(true);
+  v1::ListTicketsResponse listed;
+  ASSERT_OK(stub_->ListTickets(&ctx, list, &listed));
+  std::vector<std::string> names;
+  for (const auto& t : listed.tickets()) names.push_back(t.name());
+  EXPECT_THAT(names, ElementsAre("tickets/C-0", "tickets/C-2", "tickets/C-3"));
+}
+
+TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHours) {
+  // The availability target is measured on office hours for planned work.
+  grpc::ClientContext ctx;
+  v1::UpdateAgreementRequest update;
+  update.mutable_agreement()->set_name("agreements/gold");
+  update.mutable_agreement()->set_calendar("calendars/office");
+  update.mutable_update_mask()->add_paths("calendar");
+  v1::Agreement a;
+  ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  auto outage = [&](const std::string& id, absl::Time start, absl::Time end, v1::Outage::Kind kind) {
+    grpc::ClientContext c;
+    v1::RecordOutageRequest request;
+    request.set_outage_id(id);
+    request.mutable_outage()->set_service("services/email");
+    *request.mutable_outage()->mutable_start_time() = ToProtoTime(start);
+    *request.mutable_outage()->mutable_end_time() = ToProtoTime(end);
+    request.mutable_outage()->set_kind(kind);
+    v1::Outage out;
+    return stub_->RecordOutage(&c, request, &out);
+  };
+  const absl::Time monday = kT0 - absl::Hours(8);  // 2026-11-02 00:00 UTC.
+  ASSERT_OK(outage("a", monday + absl::Hours(10), monday + absl::Hours(11), v1::Outage::UNPLANNED));
+  ASSERT_OK(outage("b", monday + absl::Hours(10) + absl::Minutes(30), monday + absl::Hours(11) + absl::Minutes(30),
+                   v1::Outage::UNPLANNED));
+  // Tuesday 16:00-20:00: one business hour.
+  ASSERT_OK(outage("c", monday + absl::Hours(24 + 16), monday + absl::Hours(24 + 20),
+                   v1::Outage::PLANNED_MAINTENANCE));
+  // Saturday: none.
+  ASSERT_OK(outage("d", monday + absl::Hours(24 * 5 + 10), monday + absl::Hours(24 * 5 + 12),
+                   v1::Outage::PLANNED_MAINTENANCE));
+  EXPECT_THAT(outage("e", monday + absl::Hours(2), monday + absl::Hours(1), v1::Outage::UNPLANNED),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.end_time")));
+
+  clock_.Set(monday + absl::Hours(24 * 40));  // December: November is over.
+  const v1::ComplianceReport r = Report("services/email", monday);
+  ASSERT_TRUE(r.has_availability());
+  const absl::Duration period = absl::Hours(24 * 30);
+  EXPECT_EQ(FromProtoDuration(r.downtime()), absl::Hours(2) + absl::Minutes(30));
+  EXPECT_NEAR(r.availability_percent(), 100.0 * (1 - 2.5 / 720), 1e-9);
+  EXPECT_EQ(FromProtoDuration(r.error_budget()), period * 0.001);
+  EXPECT_EQ(FromProtoDuration(r.error_budget_remaining()), period * 0.001 - absl::Minutes(150));
+  EXPECT_EQ(r.outages(), 2);
+  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Hours(1));
+}
+
+TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAsked) {
+  ASSERT_OK(Open("R-1", kT0));
+  grpc::ClientContext ctx;
+  v1::UpdateAgreementRequest update;
+  update.mutable_agreement()->set_name("agreements/gold");
+  update.mutable_agreement()->add_warning_thresholds(90);
+  update.mutable_update_mask()->add_paths("warning_thresholds");
+  v1::Agreement a;
+  ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  ASSERT_EQ(a.revision(), 2);
+  // Not silently re-measured.
+  EXPECT_EQ(Timer(Get("R-1"), v1::FIRST_RESPONSE).revision(), 1);
+  auto reevaluate = [&](bool dry_run) {
+    grpc::ClientContext c;
+    v1::ReevaluateTicketsRequest request;
+    request.set_scope("agreements/gold");
+    request.set_dry_run(dry_run);
+    v1::ReevaluateTicketsResponse response;
+    EXPECT_OK(stub_->ReevaluateTickets(&c, request, &response));
+    return response;
+  };
+  auto dry = reevaluate(true);
+  ASSERT_EQ(dry.changes_size(), 1);
+  EXPECT_THAT(dry.changes(0).change(), HasSubstr("revision 1 -> 2"));
+  EXPECT_EQ(Timer(Get("R-1"), v1::FIRST_RESPONSE).revision(), 1);
+  reevaluate(false);
+  const v1::Ticket t = Get("R-1");
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).revision(), 2);
+  EXPECT_TRUE(t.events(t.events_size() - 1).has_reevaluated());
+  EXPECT_EQ(reevaluate(true).changes_size(), 0);
+}
+
+}  // namespace
+}  // namespace rapport
