@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <optional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -44,6 +45,24 @@ std::vector<const google::protobuf::ServiceDescriptor*> ServedServices() {
 class ServerSignals final : public relationships::ExternalSignals {
  public:
   void set_catalog(const sla::Catalog* catalog) { catalog_ = catalog; }
+  void set_tickets(const sla::Tickets* tickets) { tickets_ = tickets; }
+
+  std::optional<double> SlaCompliance(absl::string_view relationship_id, absl::Time from,
+                                      absl::Time to) const override {
+    if (tickets_ == nullptr) return std::nullopt;
+    const absl::CivilDay epoch(1970, 1, 1);
+    const int64_t first = absl::ToCivilDay(from, absl::UTCTimeZone()) - epoch;
+    const int64_t last = absl::ToCivilDay(to, absl::UTCTimeZone()) - epoch;
+    int64_t met = 0, total = 0;
+    for (auto kind : {v1::FIRST_RESPONSE, v1::RESOLUTION}) {
+      auto counts = tickets_->CountCompletions('R', relationship_id, kind, first, last);
+      if (!counts.ok()) return std::nullopt;
+      met += counts->met;
+      total += counts->met + counts->breached;
+    }
+    if (total == 0) return std::nullopt;
+    return 100.0 * static_cast<double>(met) / static_cast<double>(total);
+  }
 
   absl::Status CheckConsumedService(absl::string_view field,
                                     const v1::ConsumedService& consumed) const override {
@@ -52,6 +71,7 @@ class ServerSignals final : public relationships::ExternalSignals {
 
  private:
   const sla::Catalog* catalog_ = nullptr;
+  const sla::Tickets* tickets_ = nullptr;
 };
 
 // Gauges of SLA compliance, risk and availability, read from the
@@ -270,6 +290,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   };
   s->tickets_ = std::make_unique<sla::Tickets>(store, config.clock, s->catalog_.get(), relationship_exists);
   sla::Tickets* tickets = s->tickets_.get();
+  server_signals->set_tickets(tickets);
   scheduler->RegisterHandler(sla::kTicketScheduleKind,
                              [tickets](const storage::ScheduledEntry& entry, storage::Txn& txn) {
                                return tickets->OnScheduled(entry, txn);

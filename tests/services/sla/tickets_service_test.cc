@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "rapport/v1/relationships.grpc.pb.h"
 #include "rapport/v1/sla.grpc.pb.h"
 #include "server/server.h"
 #include "services/common/proto_time.h"
@@ -456,6 +457,51 @@ TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAske
   EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).revision(), 2);
   EXPECT_TRUE(t.events(t.events_size() - 1).has_reevaluated());
   EXPECT_EQ(reevaluate(true).changes_size(), 0);
+}
+
+TEST_F(TicketsTest, RelationshipHealthReadsSlaComplianceAndFlagsTheWatermelon) {
+  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id("acme");
+    request.mutable_relationship()->set_display_name("Acme");
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship r;
+    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+  }
+  ASSERT_OK(Event("A-1", "open", kT0, [](v1::TicketEvent* e) {
+    e->mutable_opened()->set_relationship("relationships/acme");
+    e->mutable_opened()->set_service("services/email");
+    e->mutable_opened()->set_priority(v1::P1);
+  }));
+  ASSERT_OK(Event("A-1", "r", kT0 + absl::Minutes(10), Do("responded")));
+  ASSERT_OK(Event("A-1", "done", kT0 + absl::Hours(1), Do("resolved")));
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext ctx;
+    v1::CreateInteractionRequest request;
+    request.set_parent("relationships/acme");
+    request.mutable_interaction()->set_kind(v1::Interaction::COMPLAINT);
+    *request.mutable_interaction()->mutable_occur_time() = ToProtoTime(clock_.Now());
+    request.mutable_interaction()->set_summary("slow mail");
+    v1::Interaction in;
+    ASSERT_OK(relationships->CreateInteraction(&ctx, request, &in));
+  }
+  grpc::ClientContext ctx;
+  v1::GetRelationshipHealthRequest request;
+  request.set_relationship("relationships/acme");
+  v1::RelationshipHealth health;
+  ASSERT_OK(relationships->GetRelationshipHealth(&ctx, request, &health));
+  bool found = false;
+  for (const auto& c : health.components()) {
+    if (c.kind() != v1::RelationshipHealth::Component::SLA_COMPLIANCE) continue;
+    found = true;
+    EXPECT_EQ(c.band(), v1::GREEN);
+    EXPECT_EQ(c.value(), 100);
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(health.watermelon());
+  EXPECT_THAT(health.watermelon_reason(), HasSubstr("2 complaints against 0 compliments"));
 }
 
 }  // namespace
