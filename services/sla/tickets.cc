@@ -230,8 +230,23 @@ absl::StatusOr<std::vector<AppliedAgreement>> Tickets::Applied(
     const internal::v1::TicketRecord& record) const {
   std::vector<AppliedAgreement> applied;
   for (const auto& revision : record.agreements()) {
-    ASSIGN_OR_RETURN(BusinessCalendar calendar, ToBusinessCalendar(revision.calendar()));
-    applied.push_back({revision, std::move(calendar)});
+    // Built calendars are cached by content: tickets share a few calendars,
+    // and building one (zone lookup, holiday tables) costs more than using it.
+    std::string key = revision.calendar().SerializeAsString();
+    std::shared_ptr<const BusinessCalendar> calendar;
+    {
+      std::lock_guard<std::mutex> lock(calendar_cache_mu_);
+      auto it = calendar_cache_.find(key);
+      if (it != calendar_cache_.end()) calendar = it->second;
+    }
+    if (calendar == nullptr) {
+      ASSIGN_OR_RETURN(BusinessCalendar built, ToBusinessCalendar(revision.calendar()));
+      calendar = std::make_shared<const BusinessCalendar>(std::move(built));
+      std::lock_guard<std::mutex> lock(calendar_cache_mu_);
+      if (calendar_cache_.size() >= 256) calendar_cache_.clear();
+      calendar_cache_.emplace(std::move(key), calendar);
+    }
+    applied.push_back({&revision, std::move(calendar)});
   }
   return applied;
 }
@@ -291,7 +306,7 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
     if (t.stage() != v1::MET && t.stage() != v1::BREACHED) continue;
     const AppliedAgreement* agreement = nullptr;
     for (const auto& a : applied) {
-      if (a.revision.agreement() == t.agreement()) agreement = &a;
+      if (a.revision->agreement() == t.agreement()) agreement = &a;
     }
     internal::v1::CountedCompletion c;
     c.set_key(CompletionKeyOf(t));
@@ -300,7 +315,7 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
                         absl::FixedTimeZone(0)));  // Replaced below with the calendar's zone.
     if (agreement != nullptr) {
       absl::TimeZone tz;
-      if (absl::LoadTimeZone(agreement->revision.calendar().time_zone(), &tz)) {
+      if (absl::LoadTimeZone(agreement->revision->calendar().time_zone(), &tz)) {
         c.set_day(DayNumber(FromProtoTime(t.stop_time()), tz));
       }
     }

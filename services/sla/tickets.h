@@ -11,7 +11,10 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "rapport/internal/v1/internal.pb.h"
@@ -86,6 +89,8 @@ class Tickets final {
   const Catalog* const catalog_;
   const Catalog::RelationshipLookup relationship_exists_;
   Observer observer_;
+  mutable std::mutex calendar_cache_mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const BusinessCalendar>> calendar_cache_;
 };
 
 }  // namespace rapport::sla

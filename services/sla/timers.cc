@@ -251,7 +251,7 @@ TimerEvaluation EvaluateTimers(const std::vector<v1::TicketEvent>& events,
                        t.period_cancelled[i]});
     }
 
-    const auto& snapshot = applied.revision.snapshot();
+    const auto& snapshot = applied.revision->snapshot();
     for (const auto& spec : specs) {
       const absl::Time priority_at = spec.stop == absl::InfiniteFuture() ? now : std::min(spec.stop, now);
       const v1::Priority priority = PriorityAt(t, priority_at);
@@ -267,7 +267,7 @@ TimerEvaluation EvaluateTimers(const std::vector<v1::TicketEvent>& events,
 
       v1::SlaTimer timer;
       timer.set_agreement(snapshot.name());
-      timer.set_revision(applied.revision.revision());
+      timer.set_revision(applied.revision->revision());
       timer.set_agreement_type(snapshot.type());
       timer.set_kind(spec.kind);
       timer.set_cycle(spec.cycle);
@@ -282,7 +282,7 @@ TimerEvaluation EvaluateTimers(const std::vector<v1::TicketEvent>& events,
       for (const auto& p : pieces) {
         running_now = running_now || (!completed && p.start <= now && now < p.end);
         if (p.start >= until) break;
-        elapsed += applied.calendar.BusinessTimeBetween(p.start, std::min(p.end, until));
+        elapsed += applied.calendar->BusinessTimeBetween(p.start, std::min(p.end, until));
       }
       *timer.mutable_elapsed() = ToProtoDuration(elapsed);
       *timer.mutable_remaining() = ToProtoDuration(goal - elapsed);
@@ -294,7 +294,7 @@ TimerEvaluation EvaluateTimers(const std::vector<v1::TicketEvent>& events,
       thresholds.push_back(100);
       for (int threshold : thresholds) {
         const absl::Duration amount = goal * threshold / 100;
-        const std::optional<absl::Time> at = InstantReaching(applied.calendar, pieces, amount);
+        const std::optional<absl::Time> at = InstantReaching(*applied.calendar, pieces, amount);
         if (!at) continue;
         if (threshold == 100) *timer.mutable_due_time() = ToProtoTime(*at);
         // Completing exactly at the instant is in time; running timers cross

@@ -19,6 +19,7 @@
 // exact instant they happened.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,9 +32,11 @@
 namespace rapport::sla {
 
 // An agreement revision a ticket is measured under, with its calendar built.
+// Neither is owned: the revision lives in the ticket's record, the calendar
+// in a cache shared by tickets on the same calendar.
 struct AppliedAgreement {
-  v1::AgreementRevision revision;
-  BusinessCalendar calendar;
+  const v1::AgreementRevision* revision;
+  std::shared_ptr<const BusinessCalendar> calendar;
 };
 
 // Everything the timers say at an instant.
