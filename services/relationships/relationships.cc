@@ -11,6 +11,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/pagination.h"
 #include "services/common/proto_time.h"
+#include "services/common/scan_page.h"
 #include "services/common/resource.h"
 #include "storage/key_codec.h"
 #include "storage/status_macros.h"
@@ -233,40 +234,6 @@ void IndexFollowUps(storage::WriteBatch& batch, absl::string_view rel_id,
   }
 }
 
-// One page of a scan over an index whose entries name records: `resolve`
-// turns an index key into a record (nullopt: skip it, e.g. filtered out).
-template <typename T>
-absl::Status Page(const storage::Store& store, Cf cf, storage::ScanOptions options, int page_size,
-                  uint64_t filter_hash,
-                  const std::function<absl::StatusOr<std::optional<T>>(absl::string_view key,
-                                                                       absl::string_view value)>&
-                      resolve,
-                  std::vector<T>* out, std::string* next_page_token) {
-  absl::Status error;
-  std::string last_key;
-  bool more = false;
-  RETURN_IF_ERROR(store.ForEach(cf, options, [&](absl::string_view key, absl::string_view value) {
-    if (static_cast<int>(out->size()) == page_size) {
-      more = true;
-      return false;
-    }
-    auto item = resolve(key, value);
-    if (!item.ok()) {
-      error = item.status();
-      return false;
-    }
-    if (item->has_value()) {
-      out->push_back(std::move(**item));
-      last_key = std::string(key);
-    }
-    return true;
-  }));
-  RETURN_IF_ERROR(error);
-  next_page_token->clear();
-  if (more) *next_page_token = EncodePageToken(last_key, filter_hash);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 Relationships::Relationships(storage::Store* store, Clock* clock, const ExternalSignals* signals,
@@ -453,7 +420,7 @@ absl::StatusOr<v1::ListRelationshipsResponse> Relationships::ListRelationships(
   options.start_after = resume;
   v1::ListRelationshipsResponse response;
   std::vector<v1::Relationship> items;
-  RETURN_IF_ERROR(Page<v1::Relationship>(
+  RETURN_IF_ERROR(ScanPage<v1::Relationship>(
       *store_, Cf::kIndex, options, page_size, hash,
       [&](absl::string_view key, absl::string_view) -> absl::StatusOr<std::optional<v1::Relationship>> {
         auto id = by_update ? keys::IdFromByUpdate(key) : keys::IdFromByName(key);
@@ -495,7 +462,7 @@ absl::StatusOr<v1::ListRelationshipsResponse> Relationships::SearchRelationships
   options.start_after = resume;
   v1::ListRelationshipsResponse response;
   std::vector<v1::Relationship> items;
-  RETURN_IF_ERROR(Page<v1::Relationship>(
+  RETURN_IF_ERROR(ScanPage<v1::Relationship>(
       *store_, Cf::kIndex, options, page_size, hash,
       [&](absl::string_view key, absl::string_view) -> absl::StatusOr<std::optional<v1::Relationship>> {
         auto id = keys::IdFromByName(key);
@@ -692,7 +659,7 @@ absl::StatusOr<v1::ListStakeholdersResponse> Relationships::ListStakeholders(
   options.start_after = resume;
   v1::ListStakeholdersResponse response;
   std::vector<v1::Stakeholder> items;
-  RETURN_IF_ERROR(Page<v1::Stakeholder>(
+  RETURN_IF_ERROR(ScanPage<v1::Stakeholder>(
       *store_, Cf::kRelationships, options, page_size, hash,
       [](absl::string_view, absl::string_view value) -> absl::StatusOr<std::optional<v1::Stakeholder>> {
         v1::Stakeholder s;
@@ -906,7 +873,7 @@ absl::StatusOr<v1::ListInteractionsResponse> Relationships::ListInteractions(
   options.start_after = resume;
   v1::ListInteractionsResponse response;
   std::vector<v1::Interaction> items;
-  RETURN_IF_ERROR(Page<v1::Interaction>(
+  RETURN_IF_ERROR(ScanPage<v1::Interaction>(
       *store_, Cf::kIndex, options, page_size, hash,
       [&](absl::string_view key, absl::string_view) -> absl::StatusOr<std::optional<v1::Interaction>> {
         auto decoded = keys::DecodeInteractionByTime(key);
@@ -985,7 +952,7 @@ absl::StatusOr<v1::ListOverdueFollowUpsResponse> Relationships::ListOverdueFollo
   options.start_after = resume;
   v1::ListOverdueFollowUpsResponse response;
   std::vector<v1::OverdueFollowUp> items;
-  RETURN_IF_ERROR(Page<v1::OverdueFollowUp>(
+  RETURN_IF_ERROR(ScanPage<v1::OverdueFollowUp>(
       *store_, Cf::kIndex, options, page_size, hash,
       [&](absl::string_view key, absl::string_view) -> absl::StatusOr<std::optional<v1::OverdueFollowUp>> {
         auto decoded = keys::DecodeFollowUpByDue(key);
@@ -1076,7 +1043,7 @@ absl::StatusOr<v1::ListOpportunitiesResponse> Relationships::ListOpportunities(
   options.start_after = resume;
   v1::ListOpportunitiesResponse response;
   std::vector<v1::Opportunity> items;
-  RETURN_IF_ERROR(Page<v1::Opportunity>(
+  RETURN_IF_ERROR(ScanPage<v1::Opportunity>(
       *store_, Cf::kRelationships, options, page_size, hash,
       [&](absl::string_view, absl::string_view value) -> absl::StatusOr<std::optional<v1::Opportunity>> {
         v1::Opportunity o;

@@ -13,6 +13,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/pagination.h"
 #include "services/common/proto_time.h"
+#include "services/common/scan_page.h"
 #include "services/common/resource.h"
 #include "storage/key_codec.h"
 #include "storage/status_macros.h"
@@ -191,40 +192,6 @@ absl::StatusOr<bool> ReadRecord(const storage::Store& store, char tag, absl::str
   return store.GetProto(Cf::kCatalog, keys::Record(tag, id), out);
 }
 
-// A page of records under `prefix` of Cf::kCatalog.
-template <typename T>
-absl::Status PageRecords(const storage::Store& store, const std::string& prefix, int page_size,
-                         uint64_t hash, const std::string& resume,
-                         const std::function<bool(T&)>& keep, std::vector<T>* out,
-                         std::string* next_page_token) {
-  storage::ScanOptions options;
-  options.prefix = prefix;
-  options.start_after = resume;
-  std::string last;
-  bool more = false;
-  absl::Status error;
-  RETURN_IF_ERROR(store.ForEach(Cf::kCatalog, options, [&](absl::string_view key, absl::string_view value) {
-    if (static_cast<int>(out->size()) == page_size) {
-      more = true;
-      return false;
-    }
-    T record;
-    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      error = absl::DataLossError("catalog record does not parse");
-      return false;
-    }
-    if (keep(record)) {
-      out->push_back(std::move(record));
-      last = std::string(key);
-    }
-    return true;
-  }));
-  RETURN_IF_ERROR(error);
-  next_page_token->clear();
-  if (more) *next_page_token = EncodePageToken(last, hash);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<BusinessCalendar> ToBusinessCalendar(const v1::Calendar& calendar,
@@ -366,9 +333,15 @@ absl::Status Catalog::StageAgreement(storage::Txn& txn, const v1::Agreement& in,
     v1::AgreementRevision current;
     ASSIGN_OR_RETURN(bool has_revision, txn.GetProto(Cf::kCatalog,
                                                    keys::Revision(id, static_cast<uint32_t>(existing.revision())), &current));
+    // Only the hours count (zone, round the clock, intervals, holidays), not
+    // the calendar's name.
+    auto hours = [](v1::Calendar c) {
+      c.clear_display_name();
+      return c;
+    };
     const bool calendar_changed =
         has_revision && desired.calendar() == existing.calendar() &&
-        !ChangedFields(current.calendar(), calendar).empty();
+        !ChangedFields(hours(current.calendar()), hours(calendar)).empty();
     if (calendar_changed) measured.push_back("calendar hours");
     if (changed->empty() && !calendar_changed) {
       *out = existing;
@@ -453,8 +426,7 @@ absl::StatusOr<v1::ListServicesResponse> Catalog::ListServices(
   ASSIGN_OR_RETURN(std::string resume, DecodePageToken(request.page_token(), hash));
   v1::ListServicesResponse response;
   std::vector<v1::Service> items;
-  RETURN_IF_ERROR(PageRecords<v1::Service>(
-      *store_, std::string(1, keys::kService), page_size, hash, resume,
+  RETURN_IF_ERROR(ScanRecordPage<v1::Service>(*store_, Cf::kCatalog, std::string(1, keys::kService), page_size, hash, resume,
       [&](v1::Service& s) { return request.lifecycle() == 0 || s.lifecycle() == request.lifecycle(); },
       &items, response.mutable_next_page_token()));
   for (auto& s : items) *response.add_services() = std::move(s);
@@ -558,7 +530,7 @@ absl::StatusOr<v1::ListCalendarsResponse> Catalog::ListCalendars(
   ASSIGN_OR_RETURN(std::string resume, DecodePageToken(request.page_token(), hash));
   v1::ListCalendarsResponse response;
   std::vector<v1::Calendar> items;
-  RETURN_IF_ERROR(PageRecords<v1::Calendar>(*store_, std::string(1, keys::kCalendar), page_size, hash,
+  RETURN_IF_ERROR(ScanRecordPage<v1::Calendar>(*store_, Cf::kCatalog, std::string(1, keys::kCalendar), page_size, hash,
                                             resume, [](v1::Calendar&) { return true; }, &items,
                                             response.mutable_next_page_token()));
   for (auto& c : items) *response.add_calendars() = std::move(c);
@@ -739,8 +711,7 @@ absl::StatusOr<v1::ListAgreementsResponse> Catalog::ListAgreements(
   const absl::Time now = clock_->Now();
   v1::ListAgreementsResponse response;
   std::vector<v1::Agreement> items;
-  RETURN_IF_ERROR(PageRecords<v1::Agreement>(
-      *store_, std::string(1, keys::kAgreement), page_size, hash, resume,
+  RETURN_IF_ERROR(ScanRecordPage<v1::Agreement>(*store_, Cf::kCatalog, std::string(1, keys::kAgreement), page_size, hash, resume,
       [&](v1::Agreement& a) {
         a.set_state(StateAt(a, now));
         return (request.service().empty() || a.service() == request.service()) &&
@@ -827,8 +798,7 @@ absl::StatusOr<v1::ListAgreementRevisionsResponse> Catalog::ListAgreementRevisio
   ASSIGN_OR_RETURN(std::string resume, DecodePageToken(request.page_token(), hash));
   v1::ListAgreementRevisionsResponse response;
   std::vector<v1::AgreementRevision> items;
-  RETURN_IF_ERROR(PageRecords<v1::AgreementRevision>(
-      *store_, keys::RevisionPrefix(id), page_size, hash, resume,
+  RETURN_IF_ERROR(ScanRecordPage<v1::AgreementRevision>(*store_, Cf::kCatalog, keys::RevisionPrefix(id), page_size, hash, resume,
       [](v1::AgreementRevision&) { return true; }, &items, response.mutable_next_page_token()));
   if (items.empty() && resume.empty()) return NotFound("agreement", request.agreement());
   for (auto& r : items) *response.add_revisions() = std::move(r);

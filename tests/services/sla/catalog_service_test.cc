@@ -533,5 +533,46 @@ TEST_F(CatalogServiceTest, RelationshipConsumedServicesAreCheckedAgainstTheCatal
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("is for services/email")));
 }
 
+TEST_F(CatalogServiceTest, CalendarGetUpdateAndDeleteRefusedWhileUsed) {
+  ASSERT_OK(CreateService("email"));
+  v1::Calendar created;
+  ASSERT_OK(CreateCalendar("office", OfficeHours(), &created));
+  grpc::ClientContext get_ctx;
+  v1::GetCalendarRequest get;
+  get.set_name("calendars/office");
+  v1::Calendar read;
+  ASSERT_OK(stub_->GetCalendar(&get_ctx, get, &read));
+  EXPECT_EQ(read.SerializeAsString(), created.SerializeAsString());
+  ASSERT_OK(CreateAgreement("gold", Sla("email", "")));
+  google::protobuf::Empty empty;
+  grpc::ClientContext del_ctx;
+  v1::DeleteCalendarRequest del;
+  del.set_name("calendars/office");
+  EXPECT_THAT(stub_->DeleteCalendar(&del_ctx, del, &empty),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("agreements/gold")));
+  // A stale etag is refused; an update with the current one works.
+  grpc::ClientContext up_ctx;
+  v1::UpdateCalendarRequest update;
+  update.mutable_calendar()->set_name("calendars/office");
+  update.mutable_calendar()->set_display_name("Renamed");
+  update.mutable_calendar()->set_etag("7");
+  update.mutable_update_mask()->add_paths("display_name");
+  EXPECT_THAT(stub_->UpdateCalendar(&up_ctx, update, &read), StatusIs(StatusCode::ABORTED));
+  grpc::ClientContext up_ctx2;
+  update.mutable_calendar()->set_etag(created.etag());
+  ASSERT_OK(stub_->UpdateCalendar(&up_ctx2, update, &read));
+  EXPECT_EQ(read.display_name(), "Renamed");
+  // A name change is not a new agreement revision.
+  EXPECT_EQ(Revisions("gold").size(), 1u);
+  grpc::ClientContext del_agreement_ctx;
+  v1::DeleteAgreementRequest del_agreement;
+  del_agreement.set_name("agreements/gold");
+  ASSERT_OK(stub_->DeleteAgreement(&del_agreement_ctx, del_agreement, &empty));
+  grpc::ClientContext del_ctx2;
+  EXPECT_OK(stub_->DeleteCalendar(&del_ctx2, del, &empty));
+  grpc::ClientContext get_ctx2;
+  EXPECT_THAT(stub_->GetCalendar(&get_ctx2, get, &read), StatusIs(StatusCode::NOT_FOUND));
+}
+
 }  // namespace
 }  // namespace rapport
