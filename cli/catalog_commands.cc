@@ -123,8 +123,7 @@ int AgreementsList(Context& c) {
       request.set_type(v1::Agreement::SLA);
     } else if (type == "ola") {
       request.set_type(v1::Agreement::OLA);
-    } else if (type == "uc" || type == "underpinning_contract" ||
-               type == "underpinning-contract") {
+    } else if (type == "uc" || type == "underpinning_contract" || type == "underpinning-contract") {
       request.set_type(v1::Agreement::UNDERPINNING_CONTRACT);
     } else {
       return c.Usage("--type must be sla, ola or uc, got '" + c.Get("--type") + "'");
@@ -141,8 +140,8 @@ int AgreementsList(Context& c) {
           request, *limit,
           [&](grpc::ClientContext* ctx, const v1::ListAgreementsRequest& r,
               v1::ListAgreementsResponse* out) { return stub->ListAgreements(ctx, r, out); },
-          [](const v1::ListAgreementsResponse& r) -> const auto& { return r.agreements(); },
-          &items, &more);
+          [](const v1::ListAgreementsResponse& r) -> const auto& { return r.agreements(); }, &items,
+          &more);
   if (!status.ok()) return c.Fail(status);
   return PrintList(c, items, more, &PrintAgreements);
 }
@@ -165,16 +164,16 @@ int AgreementsRevisions(Context& c) {
   request.set_agreement(FullName(c.args()[0], "agreements"));
   std::vector<v1::AgreementRevision> items;
   bool more = false;
-  const grpc::Status status = c.FetchPages<v1::ListAgreementRevisionsRequest,
-                                           v1::ListAgreementRevisionsResponse,
-                                           v1::AgreementRevision>(
-      request, Context::Limit{true, 0},
-      [&](grpc::ClientContext* ctx, const v1::ListAgreementRevisionsRequest& r,
-          v1::ListAgreementRevisionsResponse* out) {
-        return stub->ListAgreementRevisions(ctx, r, out);
-      },
-      [](const v1::ListAgreementRevisionsResponse& r) -> const auto& { return r.revisions(); },
-      &items, &more);
+  const grpc::Status status =
+      c.FetchPages<v1::ListAgreementRevisionsRequest, v1::ListAgreementRevisionsResponse,
+                   v1::AgreementRevision>(
+          request, Context::Limit{true, 0},
+          [&](grpc::ClientContext* ctx, const v1::ListAgreementRevisionsRequest& r,
+              v1::ListAgreementRevisionsResponse* out) {
+            return stub->ListAgreementRevisions(ctx, r, out);
+          },
+          [](const v1::ListAgreementRevisionsResponse& r) -> const auto& { return r.revisions(); },
+          &items, &more);
   if (!status.ok()) return c.Fail(status);
   return PrintList(c, items, more, &PrintRevisions);
 }

@@ -161,8 +161,8 @@ absl::Status AppendValue(const YAML::Node& node, const FieldDescriptor* field, s
     AppendScalar(node, field, out);
     return absl::OkStatus();
   }
-  return AppendNode(node, KindOf(field) == JsonKind::kMessage ? field->message_type() : nullptr, nullptr,
-                    out);
+  return AppendNode(node, KindOf(field) == JsonKind::kMessage ? field->message_type() : nullptr,
+                    nullptr, out);
 }
 
 // Converts `node`. `descriptor` is the message a mapping describes (nullptr:
@@ -236,8 +236,8 @@ absl::StatusOr<std::string> YamlToJson(const std::string& yaml, const Descriptor
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(
@@ -247,8 +247,8 @@ absl::StatusOr<std::string> YamlToJson(const std::string& yaml, const Descriptor
   try {
     if (auto s = AppendNode(root, descriptor, nullptr, &json); !s.ok()) return s;
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
   return json;
 }
@@ -275,9 +275,8 @@ absl::StatusOr<v1::Catalog> LoadCatalogFile(const std::string& path) {
   v1::Catalog catalog;
   const auto status = google::protobuf::util::JsonStringToMessage(json, &catalog);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a catalog: ", std::string(status.message().data(),
-                                                           status.message().size())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a catalog: ", std::string(status.message().data(), status.message().size())));
   }
   return catalog;
 }

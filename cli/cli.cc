@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/context.h"
 #include "cli/table.h"
@@ -39,11 +40,10 @@ int Health(Context& c) {
   if (c.json()) {
     c.PrintJson(response);
   } else {
-    c.out() << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
-            << "\n";
+    c.out() << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()) << "\n";
   }
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kExitOk
-                                                                              : kExitRefused;
+                                                                             : kExitRefused;
 }
 
 int AdminInfo(Context& c) {
@@ -79,80 +79,97 @@ int AdminBackup(Context& c) {
     c.PrintJson(backup);
     return kExitOk;
   }
-  c.out() << "backup written to " << backup.directory() << ": " << backup.file_count()
-          << " files, " << backup.size_bytes() << " bytes, sequence "
-          << backup.sequence_number() << "\n";
+  c.out() << "backup written to " << backup.directory() << ": " << backup.file_count() << " files, "
+          << backup.size_bytes() << " bytes, sequence " << backup.sequence_number() << "\n";
   return kExitOk;
 }
 
-// Flags shared by list commands.
-const Flag kLimitFlag = {"--limit", "N", "Show at most N items (default 50)."};
-const Flag kAllFlag = {"--all", "", "Fetch every page, however many."};
+// A table entry. `args` is the usage of the positional arguments ("ID",
+// "QUERY...", "" for none); how many the command takes follows from it.
+Command Verb(std::vector<std::string> words, std::string args, std::string help,
+             std::string example, std::function<int(Context&)> run, std::vector<Flag> flags = {}) {
+  const std::vector<std::string> parts = absl::StrSplit(args, ' ', absl::SkipEmpty());
+  Command command;
+  command.words = std::move(words);
+  command.args = std::move(args);
+  command.min_args = static_cast<int>(parts.size());
+  command.max_args = !parts.empty() && absl::EndsWith(parts.back(), "...") ? -1 : command.min_args;
+  command.flags = std::move(flags);
+  command.help = std::move(help);
+  command.example = std::move(example);
+  command.run = std::move(run);
+  return command;
+}
+
+// Flags of list commands.
+std::vector<Flag> ListFlags(std::vector<Flag> filters = {}) {
+  filters.push_back({"--limit", "N", "Show at most N items (default 50)."});
+  filters.push_back({"--all", "", "Fetch every page, however many."});
+  return filters;
+}
 
 const std::vector<Command>& Commands() {
   static const auto* const commands = new std::vector<Command>{
-      {{"health"}, "", 0, 0,
-       {{"--service", "NAME", "Check one gRPC service instead of the whole server."}},
-       "Checks that rapportd is serving (exit 0 if it is).", "rapportctl health", Health},
-      {{"admin", "info"}, "", 0, 0, {},
-       "Shows the server's version, data dir and store size.", "rapportctl admin info -o json",
-       AdminInfo},
-      {{"admin", "backup"}, "DIR", 1, 1, {},
-       "Writes an online backup of the store into DIR on the server's host.",
-       "rapportctl admin backup /var/backups/rapport/2026-11-23", AdminBackup},
+      Verb({"health"}, "", "Checks that rapportd is serving (exit 0 if it is).",
+           "rapportctl health", Health,
+           {{"--service", "NAME", "Check one gRPC service instead of the whole server."}}),
+      Verb({"admin", "info"}, "", "Shows the server's version, data dir and store size.",
+           "rapportctl admin info -o json", AdminInfo),
+      Verb({"admin", "backup"}, "DIR",
+           "Writes an online backup of the store into DIR on the server's host.",
+           "rapportctl admin backup /var/backups/rapport/2026-11-23", AdminBackup),
 
-      {{"relationships", "list"}, "", 0, 0,
-       {{"--kind", "KIND", "internal_business_unit|external_customer|supplier|partner"},
-        {"--tier", "TIER", "strategic|key|standard"},
-        {"--status", "STATUS", "prospect|active|at_risk|dormant|ended"},
-        {"--manager", "WHO", "Only this relationship manager (exact match)."},
-        {"--label", "KEY[=VALUE]", "Only relationships with this label."},
-        {"--parent", "ID", "Only children of this relationship."},
-        {"--order", "name|updated", "By name (default) or most recently updated first."},
-        kLimitFlag, kAllFlag},
-       "Lists business relationships, filtered and ordered as asked.",
-       "rapportctl rel list --tier strategic --status at_risk --order updated",
-       RelationshipsList},
-      {{"relationships", "show"}, "ID", 1, 1, {},
-       "Shows a relationship, its stakeholders and latest interactions.",
-       "rapportctl rel show acme", RelationshipsShow},
-      {{"relationships", "health"}, "ID", 1, 1, {},
-       "Shows health: score, trend, components and the watermelon flag.",
-       "rapportctl rel health relationships/acme", RelationshipsHealth},
-      {{"relationships", "search"}, "QUERY...", 1, -1, {kLimitFlag, kAllFlag},
-       "Finds relationships whose name starts with QUERY (any case).",
-       "rapportctl rel search acme", RelationshipsSearch},
+      Verb({"relationships", "list"}, "",
+           "Lists business relationships, filtered and ordered as asked.",
+           "rapportctl rel list --tier strategic --status at_risk --order updated",
+           RelationshipsList,
+           ListFlags({
+               {"--kind", "KIND", "internal_business_unit|external_customer|supplier|partner"},
+               {"--tier", "TIER", "strategic|key|standard"},
+               {"--status", "STATUS", "prospect|active|at_risk|dormant|ended"},
+               {"--manager", "WHO", "Only this relationship manager (exact match)."},
+               {"--label", "KEY[=VALUE]", "Only relationships with this label."},
+               {"--parent", "ID", "Only children of this relationship."},
+               {"--order", "name|updated", "By name (default) or most recently updated first."},
+           })),
+      Verb({"relationships", "show"}, "ID",
+           "Shows a relationship, its stakeholders and latest interactions.",
+           "rapportctl rel show acme", RelationshipsShow),
+      Verb({"relationships", "health"}, "ID",
+           "Shows health: score, trend, components and the watermelon flag.",
+           "rapportctl rel health relationships/acme", RelationshipsHealth),
+      Verb({"relationships", "search"}, "QUERY...",
+           "Finds relationships whose name starts with QUERY (any case).",
+           "rapportctl rel search acme", RelationshipsSearch, ListFlags()),
 
-      {{"services", "list"}, "", 0, 0,
-       {{"--lifecycle", "STATE", "pipeline|live|retired"}, kLimitFlag, kAllFlag},
-       "Lists the services of the SLA catalog.", "rapportctl services list --lifecycle live",
-       ServicesList},
-      {{"services", "show"}, "ID", 1, 1, {}, "Shows a service of the catalog.",
-       "rapportctl services show email", ServicesShow},
-      {{"calendars", "list"}, "", 0, 0, {kLimitFlag, kAllFlag},
-       "Lists the business-hours calendars.", "rapportctl calendars list", CalendarsList},
-      {{"calendars", "show"}, "ID", 1, 1, {},
-       "Shows a calendar: time zone, working hours and holidays.",
-       "rapportctl calendars show berlin-office", CalendarsShow},
-      {{"agreements", "list"}, "", 0, 0,
-       {{"--service", "ID", "Only agreements of this service."},
-        {"--relationship", "ID", "Only agreements with this relationship."},
-        {"--type", "sla|ola|uc", "Only this type (uc: underpinning contract)."},
-        {"--state", "STATE", "scheduled|effective|expired (now)"},
-        kLimitFlag, kAllFlag},
-       "Lists agreements (SLAs, OLAs, underpinning contracts).",
-       "rapportctl agreements list --service email --type sla --state effective",
-       AgreementsList},
-      {{"agreements", "show"}, "ID", 1, 1, {},
-       "Shows an agreement at its current revision, with its targets.",
-       "rapportctl agreements show email-gold", AgreementsShow},
-      {{"agreements", "revisions"}, "ID", 1, 1, {},
-       "Lists an agreement's revisions, oldest first, with reasons.",
-       "rapportctl agreements revisions email-gold", AgreementsRevisions},
-      {{"catalog", "apply"}, "FILE", 1, 1,
-       {{"--dry-run", "", "Only report what would change; write nothing."}},
-       "Applies a catalog kept as code (JSON or YAML) in one atomic write.",
-       "rapportctl catalog apply catalog.yaml --dry-run", CatalogApply},
+      Verb({"services", "list"}, "", "Lists the services of the SLA catalog.",
+           "rapportctl services list --lifecycle live", ServicesList,
+           ListFlags({{"--lifecycle", "STATE", "pipeline|live|retired"}})),
+      Verb({"services", "show"}, "ID", "Shows a service of the catalog.",
+           "rapportctl services show email", ServicesShow),
+      Verb({"calendars", "list"}, "", "Lists the business-hours calendars.",
+           "rapportctl calendars list", CalendarsList, ListFlags()),
+      Verb({"calendars", "show"}, "ID", "Shows a calendar: time zone, working hours and holidays.",
+           "rapportctl calendars show berlin-office", CalendarsShow),
+      Verb({"agreements", "list"}, "", "Lists agreements (SLAs, OLAs, underpinning contracts).",
+           "rapportctl agreements list --service email --type sla --state effective",
+           AgreementsList,
+           ListFlags({
+               {"--service", "ID", "Only agreements of this service."},
+               {"--relationship", "ID", "Only agreements with this relationship."},
+               {"--type", "sla|ola|uc", "Only this type (uc: underpinning contract)."},
+               {"--state", "STATE", "scheduled|effective|expired (now)"},
+           })),
+      Verb({"agreements", "show"}, "ID",
+           "Shows an agreement at its current revision, with its targets.",
+           "rapportctl agreements show email-gold", AgreementsShow),
+      Verb({"agreements", "revisions"}, "ID",
+           "Lists an agreement's revisions, oldest first, with reasons.",
+           "rapportctl agreements revisions email-gold", AgreementsRevisions),
+      Verb({"catalog", "apply"}, "FILE",
+           "Applies a catalog kept as code (JSON or YAML) in one atomic write.",
+           "rapportctl catalog apply catalog.yaml --dry-run", CatalogApply,
+           {{"--dry-run", "", "Only report what would change; write nothing."}}),
   };
   return *commands;
 }
@@ -170,7 +187,8 @@ void PrintGlobalFlags(std::ostream& os) {
   table.AddRow({"  --server HOST:PORT",
                 absl::StrCat("rapportd's address ($RAPPORT_SERVER, else ", kDefaultServer, ")")});
   table.AddRow({"  --timeout DURATION", "Deadline of each call, e.g. 5s (default 10s)"});
-  table.AddRow({"  -o, --output FORMAT", "table (default), or json: protobuf JSON, lists as arrays"});
+  table.AddRow(
+      {"  -o, --output FORMAT", "table (default), or json: protobuf JSON, lists as arrays"});
   table.AddRow({"  -h, --help", "Help for rapportctl or a command"});
   table.Print(os);
 }
@@ -209,9 +227,10 @@ void PrintCommandHelp(const Command& c, std::ostream& os) {
 
 // Splits a command's arguments into flags (checked against its table entry)
 // and positional arguments. nullopt after printing a usage error.
-std::optional<std::map<std::string, std::string>> ParseFlags(
-    const Command& command, const std::vector<std::string>& args,
-    std::vector<std::string>* positional, std::ostream& err) {
+std::optional<std::map<std::string, std::string>> ParseFlags(const Command& command,
+                                                             const std::vector<std::string>& args,
+                                                             std::vector<std::string>* positional,
+                                                             std::ostream& err) {
   const std::string words = absl::StrJoin(command.words, " ");
   auto usage = [&](const std::string& message) {
     err << "rapportctl " << words << ": " << message << " (see rapportctl " << words
@@ -248,8 +267,8 @@ std::optional<std::map<std::string, std::string>> ParseFlags(
   const int n = static_cast<int>(positional->size());
   if (n < command.min_args || (command.max_args >= 0 && n > command.max_args)) {
     if (command.max_args == 0) return usage("takes no arguments, got '" + (*positional)[0] + "'");
-    return usage(absl::StrCat("expects ", command.args, ", got ", n, " argument",
-                              n == 1 ? "" : "s"));
+    return usage(
+        absl::StrCat("expects ", command.args, ", got ", n, " argument", n == 1 ? "" : "s"));
   }
   return flags;
 }
@@ -349,8 +368,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return kExitOk;
   }
   std::vector<std::string> positional;
-  auto flags = ParseFlags(*match, std::vector<std::string>(rest.begin() + match->words.size(), rest.end()),
-                          &positional, err);
+  auto flags =
+      ParseFlags(*match, std::vector<std::string>(rest.begin() + match->words.size(), rest.end()),
+                 &positional, err);
   if (!flags) return kExitUsage;
   Context context(options, *match, std::move(positional), *std::move(flags), out, err);
   return match->run(context);

@@ -15,11 +15,23 @@ namespace rapport::cli {
 namespace {
 
 std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
@@ -44,8 +56,7 @@ std::shared_ptr<grpc::Channel> Context::Channel() {
 }
 
 void Context::Prepare(grpc::ClientContext* ctx) const {
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    absl::ToChronoNanoseconds(options_.timeout));
+  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options_.timeout));
 }
 
 int Context::Fail(const grpc::Status& status) const {
@@ -56,15 +67,13 @@ int Context::Fail(const grpc::Status& status) const {
          << status.error_message() << ")\n";
     return kExitUnreachable;
   }
-  err_ << "rapportctl: " << CodeName(status.error_code()) << ": " << status.error_message()
-       << "\n";
+  err_ << "rapportctl: " << CodeName(status.error_code()) << ": " << status.error_message() << "\n";
   return kExitRefused;
 }
 
 int Context::Usage(const std::string& message) const {
   const std::string words = absl::StrJoin(command_.words, " ");
-  err_ << "rapportctl " << words << ": " << message << " (see rapportctl " << words
-       << " --help)\n";
+  err_ << "rapportctl " << words << ": " << message << " (see rapportctl " << words << " --help)\n";
   return kExitUsage;
 }
 
@@ -84,8 +93,8 @@ void Context::PrintJsonArray(const std::vector<const google::protobuf::Message*>
   out_ << "]\n";
 }
 
-bool Context::EnumFlag(const std::string& name,
-                       const google::protobuf::EnumDescriptor* descriptor, int* value) const {
+bool Context::EnumFlag(const std::string& name, const google::protobuf::EnumDescriptor* descriptor,
+                       int* value) const {
   if (!Has(name)) return true;
   const auto parsed = ParseEnum(descriptor, Get(name));
   if (!parsed) {

@@ -3,6 +3,7 @@
 // page through lists and print tables or protobuf JSON. Internal to cli/.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,8 +43,8 @@ class Context;
 struct Command {
   std::vector<std::string> words;  // e.g. {"agreements", "show"}.
   std::string args;                // Positional arguments for the usage line, e.g. "ID".
-  int min_args = 0;
-  int max_args = 0;  // -1: any number.
+  int min_args = 0;                // How many positional arguments it takes,
+  int max_args = 0;                // at least and at most (-1: any number).
   std::vector<Flag> flags;
   std::string help;  // One line.
   std::string example;

@@ -57,13 +57,13 @@ int RelationshipsList(Context& c) {
   auto stub = RelationshipService::NewStub(c.Channel());
   std::vector<Relationship> items;
   bool more = false;
-  const grpc::Status status = c.FetchPages<ListRelationshipsRequest, ListRelationshipsResponse,
-                                            Relationship>(
-      request, *limit,
-      [&](grpc::ClientContext* ctx, const ListRelationshipsRequest& r,
-          ListRelationshipsResponse* out) { return stub->ListRelationships(ctx, r, out); },
-      [](const ListRelationshipsResponse& r) -> const auto& { return r.relationships(); }, &items,
-      &more);
+  const grpc::Status status =
+      c.FetchPages<ListRelationshipsRequest, ListRelationshipsResponse, Relationship>(
+          request, *limit,
+          [&](grpc::ClientContext* ctx, const ListRelationshipsRequest& r,
+              ListRelationshipsResponse* out) { return stub->ListRelationships(ctx, r, out); },
+          [](const ListRelationshipsResponse& r) -> const auto& { return r.relationships(); },
+          &items, &more);
   if (!status.ok()) return c.Fail(status);
   return PrintList(c, items, more);
 }
@@ -76,13 +76,13 @@ int RelationshipsSearch(Context& c) {
   auto stub = RelationshipService::NewStub(c.Channel());
   std::vector<Relationship> items;
   bool more = false;
-  const grpc::Status status = c.FetchPages<v1::SearchRelationshipsRequest,
-                                           ListRelationshipsResponse, Relationship>(
-      request, *limit,
-      [&](grpc::ClientContext* ctx, const v1::SearchRelationshipsRequest& r,
-          ListRelationshipsResponse* out) { return stub->SearchRelationships(ctx, r, out); },
-      [](const ListRelationshipsResponse& r) -> const auto& { return r.relationships(); }, &items,
-      &more);
+  const grpc::Status status =
+      c.FetchPages<v1::SearchRelationshipsRequest, ListRelationshipsResponse, Relationship>(
+          request, *limit,
+          [&](grpc::ClientContext* ctx, const v1::SearchRelationshipsRequest& r,
+              ListRelationshipsResponse* out) { return stub->SearchRelationships(ctx, r, out); },
+          [](const ListRelationshipsResponse& r) -> const auto& { return r.relationships(); },
+          &items, &more);
   if (!status.ok()) return c.Fail(status);
   return PrintList(c, items, more);
 }
@@ -117,8 +117,7 @@ int RelationshipsShow(Context& c) {
   std::vector<v1::Interaction> interactions;
   v1::ListInteractionsRequest interactions_request;
   interactions_request.set_parent(relationship.name());
-  status = c.FetchPages<v1::ListInteractionsRequest, v1::ListInteractionsResponse,
-                        v1::Interaction>(
+  status = c.FetchPages<v1::ListInteractionsRequest, v1::ListInteractionsResponse, v1::Interaction>(
       interactions_request, Context::Limit{false, kLatestInteractions},
       [&](grpc::ClientContext* ctx, const v1::ListInteractionsRequest& r,
           v1::ListInteractionsResponse* out) { return stub->ListInteractions(ctx, r, out); },

@@ -19,8 +19,7 @@ constexpr char kCalendars[] = "calendars";
 constexpr char kAgreements[] = "agreements";
 
 // Prints `fields` (label, value) as two aligned columns.
-void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields,
-                 std::ostream& os) {
+void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields, std::ostream& os) {
   Table table({"", ""});
   for (const auto& [label, value] : fields) table.AddRow({label, value});
   table.Print(os);
@@ -112,12 +111,11 @@ void PrintRelationship(const v1::Relationship& r, const std::vector<v1::Stakehol
     for (const auto& i : interactions) {
       int open = 0;
       for (const auto& f : i.follow_ups()) open += f.done() ? 0 : 1;
-      table.AddRow({"  " + HumanTime(i.occur_time()),
-                    EnumName(v1::Interaction::Kind_descriptor(), i.kind()),
-                    Sentiment(i.sentiment()),
-                    i.follow_ups_size() == 0 ? "-"
-                                             : absl::StrCat(open, "/", i.follow_ups_size(), " open"),
-                    i.summary()});
+      table.AddRow(
+          {"  " + HumanTime(i.occur_time()), EnumName(v1::Interaction::Kind_descriptor(), i.kind()),
+           Sentiment(i.sentiment()),
+           i.follow_ups_size() == 0 ? "-" : absl::StrCat(open, "/", i.follow_ups_size(), " open"),
+           i.summary()});
     }
     table.Print(os);
   }
@@ -218,8 +216,8 @@ void PrintCalendars(const std::vector<v1::Calendar>& calendars, std::ostream& os
   Table table({"ID", "DISPLAY NAME", "TIME ZONE", "HOURS", "HOLIDAYS"});
   table.MaxWidth(1, 40).MaxWidth(3, 60).AlignRight(4);
   for (const auto& c : calendars) {
-    table.AddRow({ShortName(c.name(), kCalendars), c.display_name(), c.time_zone(),
-                  HoursSummary(c), absl::StrCat(c.holidays_size())});
+    table.AddRow({ShortName(c.name(), kCalendars), c.display_name(), c.time_zone(), HoursSummary(c),
+                  absl::StrCat(c.holidays_size())});
   }
   table.Print(os);
 }
@@ -306,33 +304,34 @@ void PrintAgreement(const v1::Agreement& a, std::ostream& os) {
   for (int t : a.warning_thresholds()) thresholds.push_back(absl::StrCat(t, "%"));
   std::string availability = "-";
   if (a.availability_target() > 0) {
-    availability = absl::StrCat(
-        absl::StrFormat("%g%%", a.availability_target()), " per ",
-        a.availability_period() == 0
-            ? "MONTH"
-            : EnumName(v1::Agreement::Period_descriptor(), a.availability_period()));
+    availability =
+        absl::StrCat(absl::StrFormat("%g%%", a.availability_target()), " per ",
+                     a.availability_period() == 0
+                         ? "MONTH"
+                         : EnumName(v1::Agreement::Period_descriptor(), a.availability_period()));
   }
-  PrintFields({{"Name:", a.name()},
-               {"Display name:", a.display_name()},
-               {"Type:", EnumName(v1::Agreement::Type_descriptor(), a.type())},
-               {"Service:", a.service()},
-               {"Relationship:", a.relationship().empty() && a.type() == v1::Agreement::SLA
-                                     ? "(catalog default for the service)"
-                                     : OrDash(a.relationship())},
-               {"Provider:", OrDash(a.provider())},
-               {"State:", EnumName(v1::Agreement::State_descriptor(), a.state())},
-               {"Revision:", absl::StrCat(a.revision())},
-               {"Effective:", absl::StrCat(HumanTime(a.effective_from()), " to ",
-                                           a.has_effective_to() ? HumanTime(a.effective_to())
-                                                                : "open end")},
-               {"Calendar:", a.calendar()},
-               {"Warnings at:", thresholds.empty() ? "75% (default)" : absl::StrJoin(thresholds, ", ")},
-               {"Availability:", availability},
-               {"On breach:", Rule(a.on_breach())},
-               {"On warning:", Rule(a.on_warning())},
-               {"Created:", HumanTime(a.create_time())},
-               {"Updated:", HumanTime(a.update_time())}},
-              os);
+  PrintFields(
+      {{"Name:", a.name()},
+       {"Display name:", a.display_name()},
+       {"Type:", EnumName(v1::Agreement::Type_descriptor(), a.type())},
+       {"Service:", a.service()},
+       {"Relationship:", a.relationship().empty() && a.type() == v1::Agreement::SLA
+                             ? "(catalog default for the service)"
+                             : OrDash(a.relationship())},
+       {"Provider:", OrDash(a.provider())},
+       {"State:", EnumName(v1::Agreement::State_descriptor(), a.state())},
+       {"Revision:", absl::StrCat(a.revision())},
+       {"Effective:",
+        absl::StrCat(HumanTime(a.effective_from()), " to ",
+                     a.has_effective_to() ? HumanTime(a.effective_to()) : "open end")},
+       {"Calendar:", a.calendar()},
+       {"Warnings at:", thresholds.empty() ? "75% (default)" : absl::StrJoin(thresholds, ", ")},
+       {"Availability:", availability},
+       {"On breach:", Rule(a.on_breach())},
+       {"On warning:", Rule(a.on_warning())},
+       {"Created:", HumanTime(a.create_time())},
+       {"Updated:", HumanTime(a.update_time())}},
+      os);
   os << "\nTargets (business time):\n";
   if (a.targets_size() == 0) {
     os << "  none\n";

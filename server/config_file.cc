@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -147,6 +148,11 @@ std::set<std::string> FlagsDefinedBeside(absl::string_view anchor) {
 
 absl::Status LoadConfigFile(const std::string& path, int argc, const char* const* argv) {
   if (path.empty()) return absl::OkStatus();
+  // An ifstream opens a directory and reads nothing from it: no settings.
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read configuration file ", path, ": it is a directory"));
+  }
   std::ifstream in(path);
   if (!in) {
     const int error = errno;

@@ -53,7 +53,8 @@ struct ConfigEntry {
 // name): `--name`, `--name=value`, `-name`, and `--noname` (a false boolean,
 // reported as both "noname" and "name"). Stops at a bare `--`. A value given
 // as the next argument (`--name value`) is not mistaken for a flag unless it
-// starts with '-'.
+// starts with '-'. Flags set through --flagfile or --fromenv are not seen, so
+// the configuration file overrides those.
 std::set<std::string> FlagsOnCommandLine(const std::vector<std::string>& args);
 
 // Sets the Abseil flag named by each entry's key from its value (parsed as on
@@ -72,7 +73,8 @@ std::set<std::string> FlagsDefinedBeside(absl::string_view anchor);
 // `argv`): if `path` is not empty, reads the file, parses it, checks its keys
 // against the flags defined beside --config, and sets every flag that the
 // command line did not give. Errors start with `path` and name the line:
-// NOT_FOUND / PERMISSION_DENIED / INVALID_ARGUMENT if the file cannot be read,
+// NOT_FOUND / PERMISSION_DENIED / INVALID_ARGUMENT if the file cannot be read
+// (INVALID_ARGUMENT also for a directory),
 // INVALID_ARGUMENT for the errors of ParseConfig, CheckConfigKeys and
 // ApplyConfig.
 [[nodiscard]] absl::Status LoadConfigFile(const std::string& path, int argc,

@@ -38,6 +38,9 @@ ABSL_FLAG(std::string, health_weights, "sla=25,escalations=15,nps=20,csat=10,fee
 ABSL_FLAG(std::string, health_bands, "50,75",
           "Relationship health bands: RED below the first number, GREEN from the second, AMBER "
           "between.");
+ABSL_FLAG(std::string, default_escalation_policy, "",
+          "escalation_policies/{id} for the escalations that SLA warnings and breaches open when "
+          "their agreement asks; empty: SLA crossings open no escalations.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 
@@ -88,6 +91,7 @@ int main(int argc, char** argv) {
   config.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   config.grace_period = absl::GetFlag(FLAGS_grace_period);
   config.per_relationship_metrics = absl::GetFlag(FLAGS_per_relationship_metrics);
+  config.default_escalation_policy = absl::GetFlag(FLAGS_default_escalation_policy);
   if (auto status = rapport::ParseHealthFlags(absl::GetFlag(FLAGS_health_weights),
                                               absl::GetFlag(FLAGS_health_bands), &config.health);
       !status.ok()) {

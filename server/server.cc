@@ -13,6 +13,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "rapport/v1/admin.pb.h"
 #include "rapport/v1/relationships.pb.h"
+#include "rapport/v1/escalations.pb.h"
 #include "rapport/v1/sla.pb.h"
 #include "server/metrics_interceptor.h"
 #include "storage/logging.h"
@@ -37,6 +38,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> ServedServices() {
       v1::ServerInfo::descriptor()->file()->FindServiceByName("AdminService"),
       v1::Relationship::descriptor()->file()->FindServiceByName("RelationshipService"),
       v1::Agreement::descriptor()->file()->FindServiceByName("SlaCatalogService"),
+      v1::Escalation::descriptor()->file()->FindServiceByName("EscalationService"),
   };
 }
 
@@ -46,6 +48,16 @@ class ServerSignals final : public relationships::ExternalSignals {
  public:
   void set_catalog(const sla::Catalog* catalog) { catalog_ = catalog; }
   void set_tickets(const sla::Tickets* tickets) { tickets_ = tickets; }
+  void set_escalations(const escalations::Escalations* escalations) { escalations_ = escalations; }
+
+  std::optional<relationships::HealthInputs::Escalations> OpenEscalations(
+      absl::string_view relationship_id, absl::Time now) const override {
+    if (escalations_ == nullptr) return std::nullopt;
+    auto summary = escalations_->Summarize(relationship_id, now);
+    if (!summary.ok()) return std::nullopt;
+    return relationships::HealthInputs::Escalations{summary->open, summary->highest_severity,
+                                                    summary->oldest_age};
+  }
 
   std::optional<double> SlaCompliance(absl::string_view relationship_id, absl::Time from,
                                       absl::Time to) const override {
@@ -72,6 +84,7 @@ class ServerSignals final : public relationships::ExternalSignals {
  private:
   const sla::Catalog* catalog_ = nullptr;
   const sla::Tickets* tickets_ = nullptr;
+  const escalations::Escalations* escalations_ = nullptr;
 };
 
 // Gauges of SLA compliance, risk and availability, read from the
@@ -309,6 +322,55 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   tickets->SetObserver(std::move(observer));
   AddSlaGauges(m, s->catalog_.get(), tickets, config.clock);
   s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get(), tickets);
+
+  // Escalations: the workflow, its automatic steps, its metrics, and the
+  // escalations SLA crossings open in their own transaction.
+  s->escalations_ = std::make_unique<escalations::Escalations>(store, config.clock);
+  escalations::Escalations* esc = s->escalations_.get();
+  esc->SetRelationshipLookup(relationship_exists);
+  if (!config.default_escalation_policy.empty()) esc->SetDefaultPolicy(config.default_escalation_policy);
+  scheduler->RegisterHandler(escalations::kAckScheduleKind,
+                             [esc](const storage::ScheduledEntry& e, storage::Txn& txn) {
+                               return esc->OnScheduled(e, txn);
+                             });
+  s->escalation_metrics_ = std::make_unique<metrics::EscalationMetrics>(m, [esc] {
+    std::vector<metrics::EscalationMetrics::OpenCount> out;
+    auto counts = esc->CountOpen();
+    if (!counts.ok()) return out;
+    for (const auto& c : *counts) {
+      out.push_back({v1::Escalation::State_Name(c.state), absl::StrCat(c.level),
+                     v1::Severity_Name(c.severity), static_cast<double>(c.count)});
+    }
+    return out;
+  });
+  metrics::EscalationMetrics* em = s->escalation_metrics_.get();
+  escalations::Escalations::Observer escalation_observer;
+  escalation_observer.opened = [em](v1::Escalation::Source source, v1::Severity severity) {
+    em->ObserveOpened(v1::Escalation::Source_Name(source), v1::Severity_Name(severity));
+  };
+  escalation_observer.auto_change = [em](v1::EscalationTimelineEntry::Action action) {
+    em->ObserveAutoChange(v1::EscalationTimelineEntry::Action_Name(action));
+  };
+  escalation_observer.acknowledged = [em](double seconds) { em->ObserveAcknowledged(seconds); };
+  escalation_observer.resolved = [em](double seconds) { em->ObserveResolved(seconds); };
+  esc->SetObserver(std::move(escalation_observer));
+  server_signals->set_escalations(esc);
+  if (!config.default_escalation_policy.empty()) {
+    tickets->SetEscalationOpener([esc](storage::Txn& txn, const sla::Tickets::EscalationOpening& o,
+                                       absl::Time now) {
+      escalations::OpenRequest request;
+      request.source_key = o.source_key;
+      request.source = o.breach ? v1::Escalation::SLA_BREACH : v1::Escalation::SLA_WARNING;
+      request.relationship = o.relationship;
+      request.service = o.service;
+      request.ticket = o.ticket;
+      request.agreement = o.agreement;
+      request.title = o.title;
+      request.severity = o.severity;
+      return esc->OpenInTxn(txn, request, now);
+    });
+  }
+  s->escalations_grpc_ = std::make_unique<escalations::EscalationsGrpc>(esc);
   server_signals->set_catalog(s->catalog_.get());
   rel->SetInteractionObserver(
       [rm = s->relationship_metrics_.get()](v1::Interaction::Kind kind) {
@@ -325,6 +387,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.RegisterService(s->admin_grpc_.get());
   builder.RegisterService(s->relationships_grpc_.get());
   builder.RegisterService(s->catalog_grpc_.get());
+  builder.RegisterService(s->escalations_grpc_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory(m));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

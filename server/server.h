@@ -13,9 +13,12 @@
 #include "grpcpp/server.h"
 #include "metrics/metrics.h"
 #include "metrics/relationship_metrics.h"
+#include "metrics/escalation_metrics.h"
 #include "metrics/sla_metrics.h"
 #include "services/admin/admin.h"
 #include "services/admin/admin_grpc.h"
+#include "services/escalations/escalations.h"
+#include "services/escalations/escalations_grpc.h"
 #include "services/relationships/relationships.h"
 #include "services/relationships/relationships_grpc.h"
 #include "services/sla/catalog.h"
@@ -46,6 +49,9 @@ struct ServerConfig {
   relationships::HealthConfig health;
   // Export per-relationship series (cardinality grows with the register).
   bool per_relationship_metrics = false;
+  // `escalation_policies/{id}` used by escalations that SLA crossings open;
+  // empty: crossings open none (the agreement rules are then ignored).
+  std::string default_escalation_policy;
 };
 
 // Parses --health_weights ("sla=25,nps=20,...") and --health_bands ("50,75")
@@ -93,6 +99,9 @@ class RapportServer final {
   std::unique_ptr<sla::Catalog> catalog_;
   std::unique_ptr<sla::Tickets> tickets_;
   std::unique_ptr<metrics::SlaMetrics> sla_metrics_;
+  std::unique_ptr<escalations::Escalations> escalations_;
+  std::unique_ptr<metrics::EscalationMetrics> escalation_metrics_;
+  std::unique_ptr<escalations::EscalationsGrpc> escalations_grpc_;
   std::unique_ptr<sla::CatalogGrpc> catalog_grpc_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;

@@ -23,10 +23,12 @@ enum class Cf : int {
   kRelationships = 7,  // Relationships and their stakeholders, interactions, opportunities.
   kCatalog = 8,        // SLA catalog: services, calendars, agreements and their revisions.
   kTickets = 9,        // Tickets with their event logs, and service outages.
+  kSatisfaction = 10,  // Surveys and their answers.
+  kEscalations = 11,   // Escalation policies, escalations and their change log.
 };
 
 // Number of column families; the Cf values are 0..kCfCount-1.
-inline constexpr std::size_t kCfCount = 10;
+inline constexpr std::size_t kCfCount = 12;
 
 // The persisted name of a column family.
 absl::string_view CfName(Cf cf);

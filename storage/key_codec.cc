@@ -471,4 +471,297 @@ std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field) {
 
 }  // namespace ticketkeys
 
+namespace esckeys {
+namespace {
+
+std::string Tagged(char tag, absl::string_view id) {
+  std::string key(1, tag);
+  AppendOrderedString(&key, id);
+  return key;
+}
+
+bool ConsumeTag(absl::string_view* in, absl::string_view tag) {
+  if (in->substr(0, tag.size()) != tag) return false;
+  in->remove_prefix(tag.size());
+  return true;
+}
+
+}  // namespace
+
+std::string Policy(absl::string_view policy_id) { return Tagged('P', policy_id); }
+std::string PolicyPrefix() { return "P"; }
+std::string Escalation(absl::string_view escalation_id) { return Tagged('E', escalation_id); }
+std::string EscalationPrefix() { return "E"; }
+
+std::optional<std::string> IdOfRecord(absl::string_view key) {
+  if (key.empty() || (key[0] != 'P' && key[0] != 'E')) return std::nullopt;
+  key.remove_prefix(1);
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::string Change(uint64_t sequence) {
+  std::string key = "C";
+  AppendUint64(&key, sequence);
+  return key;
+}
+
+std::string ChangePrefix() { return "C"; }
+
+std::optional<uint64_t> SequenceOfChange(absl::string_view key) {
+  if (!ConsumeTag(&key, "C")) return std::nullopt;
+  auto seq = ConsumeUint64(&key);
+  if (!seq || !key.empty()) return std::nullopt;
+  return seq;
+}
+
+std::string LastSequence() { return "Q"; }
+
+std::string EncodeSequence(uint64_t sequence) {
+  std::string value;
+  AppendUint64(&value, sequence);
+  return value;
+}
+
+std::optional<uint64_t> DecodeSequence(absl::string_view value) {
+  auto seq = ConsumeUint64(&value);
+  if (!seq || !value.empty()) return std::nullopt;
+  return seq;
+}
+
+std::string ByCreate(absl::Time create_time, absl::string_view escalation_id) {
+  std::string key = "ec";
+  AppendInt64(&key, -absl::ToUnixMicros(create_time));
+  AppendOrderedString(&key, escalation_id);
+  return key;
+}
+
+std::string ByCreatePrefix() { return "ec"; }
+
+std::optional<ByCreateKey> DecodeByCreate(absl::string_view key) {
+  if (!ConsumeTag(&key, "ec")) return std::nullopt;
+  auto neg = ConsumeInt64(&key);
+  if (!neg) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return ByCreateKey{absl::FromUnixMicros(-*neg), *id};
+}
+
+std::string OpenByRelationship(absl::string_view relationship_id, absl::string_view escalation_id) {
+  std::string key = OpenByRelationshipPrefix(relationship_id);
+  AppendOrderedString(&key, escalation_id);
+  return key;
+}
+
+std::string OpenByRelationshipPrefix(absl::string_view relationship_id) {
+  std::string key = "eo";
+  AppendOrderedString(&key, relationship_id);
+  return key;
+}
+
+std::optional<std::string> EscalationFromOpen(absl::string_view key) {
+  if (!ConsumeTag(&key, "eo")) return std::nullopt;
+  if (!ConsumeOrderedString(&key)) return std::nullopt;
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::string OpenCount(uint32_t state, uint32_t level, uint32_t severity) {
+  std::string key = "eg";
+  AppendUint32(&key, state);
+  AppendUint32(&key, level);
+  AppendUint32(&key, severity);
+  return key;
+}
+
+std::string OpenCountPrefix() { return "eg"; }
+
+std::optional<OpenCountKey> DecodeOpenCount(absl::string_view key) {
+  if (!ConsumeTag(&key, "eg")) return std::nullopt;
+  auto state = ConsumeUint32(&key);
+  auto level = ConsumeUint32(&key);
+  auto severity = ConsumeUint32(&key);
+  if (!state || !level || !severity || !key.empty()) return std::nullopt;
+  return OpenCountKey{*state, *level, *severity};
+}
+
+}  // namespace esckeys
+
+namespace satkeys {
+namespace {
+
+constexpr char kRecontact = 'C';
+constexpr char kRespondentKey = 'K';
+
+std::string Tagged(char tag, absl::string_view id) {
+  std::string out(1, tag);
+  AppendOrderedString(&out, id);
+  return out;
+}
+
+void AppendNegatedTime(std::string* out, absl::Time t) {
+  AppendInt64(out, -absl::ToUnixMicros(t));
+}
+
+}  // namespace
+
+std::string Survey(absl::string_view survey_id) { return Tagged(kSurvey, survey_id); }
+
+std::string SurveyPrefix() { return std::string(1, kSurvey); }
+
+std::optional<std::string> SurveyIdOf(absl::string_view key) {
+  if (key.empty() || key[0] != kSurvey) return std::nullopt;
+  key.remove_prefix(1);
+  auto id = ConsumeOrderedString(&key);
+  if (!id || !key.empty()) return std::nullopt;
+  return id;
+}
+
+std::string Response(char tag, absl::string_view survey_id, absl::string_view response_id) {
+  std::string out = ResponsePrefix(tag, survey_id);
+  AppendOrderedString(&out, response_id);
+  return out;
+}
+
+std::string ResponsePrefix(char tag, absl::string_view survey_id) {
+  return Tagged(tag, survey_id);
+}
+
+std::string Recontact(absl::string_view survey_id, absl::string_view respondent_hash) {
+  std::string out = RecontactPrefix(survey_id);
+  AppendOrderedString(&out, respondent_hash);
+  return out;
+}
+
+std::string RecontactPrefix(absl::string_view survey_id) { return Tagged(kRecontact, survey_id); }
+
+std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response_id) {
+  std::string out;
+  AppendTime(&out, latest_submit);
+  out.append(response_id.data(), response_id.size());
+  return out;
+}
+
+std::optional<RecontactValue> DecodeRecontact(absl::string_view value) {
+  auto t = ConsumeTime(&value);
+  if (!t) return std::nullopt;
+  return RecontactValue{*t, std::string(value)};
+}
+
+std::string RespondentKey() { return std::string(1, kRespondentKey); }
+
+std::string ByTime(absl::Time submit_time, absl::string_view survey_id,
+                   absl::string_view response_id) {
+  std::string out = ByTimePrefix();
+  AppendNegatedTime(&out, submit_time);
+  AppendOrderedString(&out, survey_id);
+  AppendOrderedString(&out, response_id);
+  return out;
+}
+
+std::string BySurvey(absl::string_view survey_id, absl::Time submit_time,
+                     absl::string_view response_id) {
+  std::string out = BySurveyPrefix(survey_id);
+  AppendNegatedTime(&out, submit_time);
+  AppendOrderedString(&out, response_id);
+  return out;
+}
+
+std::string ByOwner(absl::string_view tag, absl::string_view owner_id, absl::Time submit_time,
+                    absl::string_view survey_id, absl::string_view response_id) {
+  std::string out = ByOwnerPrefix(tag, owner_id);
+  AppendNegatedTime(&out, submit_time);
+  AppendOrderedString(&out, survey_id);
+  AppendOrderedString(&out, response_id);
+  return out;
+}
+
+std::string ByTimePrefix() { return "na"; }
+
+std::string BySurveyPrefix(absl::string_view survey_id) {
+  std::string out = "nv";
+  AppendOrderedString(&out, survey_id);
+  return out;
+}
+
+std::string ByOwnerPrefix(absl::string_view tag, absl::string_view owner_id) {
+  std::string out(tag);
+  AppendOrderedString(&out, owner_id);
+  return out;
+}
+
+std::string TimeBound(absl::string_view prefix, absl::Time t) {
+  std::string out(prefix);
+  AppendNegatedTime(&out, t);
+  return out;
+}
+
+std::optional<IndexEntry> DecodeIndexSuffix(absl::string_view suffix,
+                                            std::optional<std::string> survey_id) {
+  auto negated = ConsumeInt64(&suffix);
+  if (!negated) return std::nullopt;
+  if (!survey_id) {
+    survey_id = ConsumeOrderedString(&suffix);
+    if (!survey_id) return std::nullopt;
+  }
+  auto response_id = ConsumeOrderedString(&suffix);
+  if (!response_id || !suffix.empty()) return std::nullopt;
+  return IndexEntry{absl::FromUnixMicros(-*negated), std::move(*survey_id),
+                    std::move(*response_id)};
+}
+
+std::optional<std::string> OwnerOf(absl::string_view key) {
+  if (key.size() < 2) return std::nullopt;
+  key.remove_prefix(2);
+  return ConsumeOrderedString(&key);
+}
+
+std::string Tally(char scope, absl::string_view scope_id, char level, uint32_t slot, int64_t day,
+                  uint32_t kind, uint32_t lane) {
+  std::string out = TallyDayBound(scope, scope_id, level, slot, day);
+  AppendUint32(&out, kind);
+  AppendUint32(&out, lane);
+  return out;
+}
+
+std::string TallyNodePrefix(char scope, absl::string_view scope_id, char level, uint32_t slot) {
+  std::string out = "sa";
+  out.push_back(scope);
+  AppendOrderedString(&out, scope_id);
+  out.push_back(level);
+  AppendUint32(&out, slot);
+  return out;
+}
+
+std::string TallyDayBound(char scope, absl::string_view scope_id, char level, uint32_t slot,
+                          int64_t day) {
+  std::string out = TallyNodePrefix(scope, scope_id, level, slot);
+  AppendInt64(&out, day);
+  return out;
+}
+
+std::optional<TallySuffix> DecodeTallySuffix(absl::string_view suffix) {
+  auto day = ConsumeInt64(&suffix);
+  auto kind = ConsumeUint32(&suffix);
+  auto lane = ConsumeUint32(&suffix);
+  if (!day || !kind || !lane || !suffix.empty()) return std::nullopt;
+  return TallySuffix{*day, *kind, *lane};
+}
+
+int64_t TallyDelta(bool odd, int sign) {
+  // The counter adds modulo 2^64, so a withdrawal's negative delta borrows
+  // across the halves only transiently: the sum of all deltas is exact.
+  const int64_t one = odd ? (int64_t{1} << 32) : int64_t{1};
+  return sign < 0 ? -one : one;
+}
+
+TallyLanes DecodeTallyLanes(int64_t value) {
+  const uint64_t u = static_cast<uint64_t>(value);
+  return TallyLanes{static_cast<int64_t>(u & 0xffffffffu), static_cast<int64_t>(u >> 32)};
+}
+
+}  // namespace satkeys
+
 }  // namespace rapport::storage

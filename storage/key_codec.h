@@ -236,6 +236,189 @@ std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field);
 
 }  // namespace ticketkeys
 
+// -------------------------------------------------------------- escalations
+//
+// Records in Cf::kEscalations, one tag byte first:
+//
+//   'P' | policy id (ordered string)          EscalationPolicy
+//   'E' | escalation id (ordered string)      Escalation (with its timeline)
+//   'C' | sequence (uint64 BE)                EscalationChange, the change log
+//   'Q'                                       last assigned change sequence
+//                                             (uint64 BE), read and written by
+//                                             every change
+//
+// Index entries in Cf::kIndex (empty values):
+//
+//   "ec" | -create time (int64 µs) | escalation id     newest first
+//   "eo" | relationship id | escalation id             open escalations (OPEN,
+//                                                      ACKNOWLEDGED, ON_HOLD)
+//
+// Counters in Cf::kAggregates:
+//
+//   "eg" | state (uint32) | level (uint32) | severity (uint32)
+//        open escalations (OPEN, ACKNOWLEDGED, ON_HOLD) now
+namespace esckeys {
+
+std::string Policy(absl::string_view policy_id);
+std::string PolicyPrefix();
+std::string Escalation(absl::string_view escalation_id);
+std::string EscalationPrefix();
+// The id of a Policy() or Escalation() key; nullopt if malformed.
+std::optional<std::string> IdOfRecord(absl::string_view key);
+std::string Change(uint64_t sequence);
+std::string ChangePrefix();
+std::optional<uint64_t> SequenceOfChange(absl::string_view key);
+// The key of the last assigned sequence, and its value encoding.
+std::string LastSequence();
+std::string EncodeSequence(uint64_t sequence);
+std::optional<uint64_t> DecodeSequence(absl::string_view value);
+
+std::string ByCreate(absl::Time create_time, absl::string_view escalation_id);
+std::string ByCreatePrefix();
+struct ByCreateKey {
+  absl::Time create_time;
+  std::string escalation_id;
+};
+std::optional<ByCreateKey> DecodeByCreate(absl::string_view key);
+std::string OpenByRelationship(absl::string_view relationship_id, absl::string_view escalation_id);
+std::string OpenByRelationshipPrefix(absl::string_view relationship_id);
+std::optional<std::string> EscalationFromOpen(absl::string_view key);
+std::string OpenCount(uint32_t state, uint32_t level, uint32_t severity);
+std::string OpenCountPrefix();
+struct OpenCountKey {
+  uint32_t state = 0;
+  uint32_t level = 0;
+  uint32_t severity = 0;
+};
+std::optional<OpenCountKey> DecodeOpenCount(absl::string_view key);
+
+}  // namespace esckeys
+
+// ------------------------------------------------------------- satisfaction
+//
+// Records in Cf::kSatisfaction, one tag byte then ordered-string ids:
+//
+//   'S' | survey id                            Survey
+//   'A' | survey id | response id              Response (an answer)
+//   'W' | survey id | response id              a withdrawn answer's id, never accepted
+//                                              again; value: withdraw time (int64 µs)
+//   'C' | survey id | respondent hash          recontact marker; value: the
+//                                              respondent's latest submit time
+//                                              (int64 µs) then the response id
+//   'K'                                        the installation's respondent key
+//
+// Index entries in Cf::kIndex (empty values), newest submission first
+// (-time: negated µs, int64):
+//
+//   "na" | -time | survey id | response id                    every answer
+//   "nv" | survey id | -time | response id                    answers to a survey
+//   "ns" | service id | -time | survey id | response id       answers about a service
+//   "nr" | relationship id | -time | survey id | response id  answers about a relationship
+//   "nh" | respondent hash | -time | survey id | response id  answers of one respondent
+//
+// Counters in Cf::kAggregates: scored answers per scope, UTC time slot, kind
+// and score.
+//
+//   +------+-------+----------+-------+--------+---------+--------+--------+
+//   | "sa" | scope | scope id | level | slot   | day     | kind   | lane   |
+//   |      | 1 B   | ord. str | 1 B   | uint32 | int64   | uint32 | uint32 |
+//   +------+-------+----------+-------+--------+---------+--------+--------+
+//
+//   scope  'E' every answer (empty id), 'V' survey, 'S' service, 'R' relationship.
+//   level  each answer counts once on every level, in the slot holding its
+//          submit time: 'D' the UTC day (slot 0), 'B' its six-hour block (0-3),
+//          'H' its hour (0-23), 'Q' its quarter hour (0-95).
+//   day    days since 1970-01-01, UTC. Keys of one scope, level and slot sort
+//          by day, so a range of days is one scan.
+//   kind   Survey.Kind number.
+//   lane   (score − lowest score of the kind) / 2. The int64 value holds two
+//          32-bit counts: the low half counts the even offset, the high half
+//          the odd one (TallyDelta, DecodeTallyLanes). Counts are exact while
+//          each stays below 2^32.
+namespace satkeys {
+
+inline constexpr char kSurvey = 'S';
+inline constexpr char kResponse = 'A';
+inline constexpr char kWithdrawn = 'W';
+
+// 'S' | survey id.
+std::string Survey(absl::string_view survey_id);
+// Scan prefix of every survey, by id.
+std::string SurveyPrefix();
+// The survey id of a Survey() key; nullopt if malformed.
+std::optional<std::string> SurveyIdOf(absl::string_view key);
+// tag ('A' or 'W') | survey id | response id.
+std::string Response(char tag, absl::string_view survey_id, absl::string_view response_id);
+// tag | survey id: scan prefix of a survey's answers (or withdrawn ids).
+std::string ResponsePrefix(char tag, absl::string_view survey_id);
+// 'C' | survey id | respondent hash.
+std::string Recontact(absl::string_view survey_id, absl::string_view respondent_hash);
+// 'C' | survey id: scan prefix of a survey's recontact markers.
+std::string RecontactPrefix(absl::string_view survey_id);
+// The value of a recontact marker, and its decoder (nullopt if malformed).
+std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response_id);
+struct RecontactValue {
+  absl::Time latest_submit;
+  std::string response_id;
+};
+std::optional<RecontactValue> DecodeRecontact(absl::string_view value);
+// 'K'.
+std::string RespondentKey();
+
+// Index entries. `tag` of ByOwner is "ns", "nr" or "nh".
+std::string ByTime(absl::Time submit_time, absl::string_view survey_id,
+                   absl::string_view response_id);
+std::string BySurvey(absl::string_view survey_id, absl::Time submit_time,
+                     absl::string_view response_id);
+std::string ByOwner(absl::string_view tag, absl::string_view owner_id, absl::Time submit_time,
+                    absl::string_view survey_id, absl::string_view response_id);
+// Scan prefixes: every answer ("na"), a survey's, an owner's.
+std::string ByTimePrefix();
+std::string BySurveyPrefix(absl::string_view survey_id);
+std::string ByOwnerPrefix(absl::string_view tag, absl::string_view owner_id);
+// `prefix` (one of the three above) followed by -time: a scan bound. Entries
+// submitted at or before `t` sort at or after TimeBound(prefix, t).
+std::string TimeBound(absl::string_view prefix, absl::Time t);
+// Decodes what follows one of the prefixes above; for BySurvey entries the
+// survey id is the prefix's (pass it), for the others it is read from the key.
+struct IndexEntry {
+  absl::Time submit_time;
+  std::string survey_id;
+  std::string response_id;
+};
+std::optional<IndexEntry> DecodeIndexSuffix(absl::string_view suffix,
+                                            std::optional<std::string> survey_id);
+// The owner id of a ByOwner() key (or of any key starting with a
+// ByOwnerPrefix()); nullopt if malformed.
+std::optional<std::string> OwnerOf(absl::string_view key);
+
+// Tally counters.
+std::string Tally(char scope, absl::string_view scope_id, char level, uint32_t slot, int64_t day,
+                  uint32_t kind, uint32_t lane);
+// "sa" | scope | scope id | level | slot: days, kinds and lanes follow.
+std::string TallyNodePrefix(char scope, absl::string_view scope_id, char level, uint32_t slot);
+// TallyNodePrefix followed by `day`: the scan bound of the keys from that day on.
+std::string TallyDayBound(char scope, absl::string_view scope_id, char level, uint32_t slot,
+                          int64_t day);
+struct TallySuffix {
+  int64_t day = 0;
+  uint32_t kind = 0;
+  uint32_t lane = 0;
+};
+// Decodes what follows TallyNodePrefix(); nullopt if malformed.
+std::optional<TallySuffix> DecodeTallySuffix(absl::string_view suffix);
+// The counter delta that adds `sign` (+1 or -1) answers with an even
+// (`odd` false) or odd offset to a lane.
+int64_t TallyDelta(bool odd, int sign);
+// The two counts of a lane's counter value.
+struct TallyLanes {
+  int64_t even = 0;  // Answers with the even offset of the lane.
+  int64_t odd = 0;   // Answers with the odd offset.
+};
+TallyLanes DecodeTallyLanes(int64_t value);
+
+}  // namespace satkeys
+
 // Meta keys in Cf::kMeta are fixed ASCII names.
 inline constexpr absl::string_view kMetaSchemaVersionKey = "schema_version";
 

@@ -292,9 +292,28 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   std::set<std::string> recorded;
   for (const auto& c : ticket.crossings()) recorded.insert(CrossingKeyOf(c));
   for (const auto& c : eval.crossings) {
-    if (recorded.insert(CrossingKeyOf(c)).second) {
-      *ticket.add_crossings() = c;
-      new_crossings->push_back(c);
+    if (!recorded.insert(CrossingKeyOf(c)).second) continue;
+    *ticket.add_crossings() = c;
+    new_crossings->push_back(c);
+    if (!open_escalation_ || ticket.relationship().empty()) continue;
+    for (const auto& a : applied) {
+      if (a.revision->agreement() != c.agreement()) continue;
+      const auto& snapshot = a.revision->snapshot();
+      const v1::EscalationRule& rule = c.threshold() == 100 ? snapshot.on_breach() : snapshot.on_warning();
+      if (!rule.open_escalation()) continue;
+      EscalationOpening opening;
+      opening.source_key = absl::StrCat("sla|", ticket.name(), "|", c.agreement(), "|",
+                                        v1::TimerKind_Name(c.kind()), "|", c.cycle(), "|", c.threshold());
+      opening.breach = c.threshold() == 100;
+      opening.relationship = ticket.relationship();
+      opening.service = ticket.service();
+      opening.ticket = ticket.name();
+      opening.agreement = c.agreement();
+      opening.severity = rule.severity();
+      opening.title = absl::StrCat(v1::TimerKind_Name(c.kind()),
+                                   opening.breach ? " breached" : absl::StrCat(" at ", c.threshold(), "%"),
+                                   " on ", ticket.name());
+      RETURN_IF_ERROR(open_escalation_(txn, opening, now));
     }
   }
 

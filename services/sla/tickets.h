@@ -53,6 +53,22 @@ class Tickets final {
 
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
+  // What a crossing asks the escalation workflow to open (when the
+  // agreement's on_breach / on_warning rule says so).
+  struct EscalationOpening {
+    // Identifies the ticket, agreement, timer, cycle and threshold: one
+    // crossing opens at most one escalation.
+    std::string source_key;
+    bool breach = false;
+    std::string relationship, service, ticket, agreement, title;
+    v1::Severity severity = v1::SEV3;
+  };
+  // Opens an escalation inside the crossing's transaction (set by the
+  // server; the escalation workflow's domain API).
+  using EscalationOpener =
+      std::function<absl::Status(storage::Txn&, const EscalationOpening&, absl::Time)>;
+  void SetEscalationOpener(EscalationOpener opener) { open_escalation_ = std::move(opener); }
+
   // The schedule handler of kTicketScheduleKind (register it with the scheduler).
   absl::Status OnScheduled(const storage::ScheduledEntry& entry, storage::Txn& txn);
 
@@ -89,6 +105,7 @@ class Tickets final {
   const Catalog* const catalog_;
   const Catalog::RelationshipLookup relationship_exists_;
   Observer observer_;
+  EscalationOpener open_escalation_;
   mutable std::mutex calendar_cache_mu_;
   mutable std::unordered_map<std::string, std::shared_ptr<const BusinessCalendar>> calendar_cache_;
 };

@@ -698,15 +698,18 @@ TEST_F(RelationshipServiceTest, HealthFromInteractionsWithTrend) {
     EXPECT_OK(stub_->GetRelationshipHealth(&ctx, request, &h));
     return h;
   };
+  // At first only the escalation component is known: none open, 100.
   v1::RelationshipHealth h = health();
-  EXPECT_EQ(h.band(), v1::UNKNOWN);
+  EXPECT_EQ(h.score(), 100);
+  EXPECT_EQ(h.trend(), 0);
 
   log(v1::Interaction::BUSINESS_REVIEW);
   log(v1::Interaction::COMPLIMENT);
   h = health();
-  // Feedback 100*(1+1)/(1+2) = 66.7 and engagement 100, weights 10 and 10.
-  EXPECT_NEAR(h.score(), (200.0 / 3 + 100) / 2, 1e-6);
-  EXPECT_EQ(h.trend(), 0);
+  // Feedback 100*(1+1)/(1+2) = 66.7 and engagement 100 (weights 10 and 10),
+  // and no open escalations: 100 (weight 15).
+  EXPECT_NEAR(h.score(), (200.0 / 3 * 10 + 100 * 10 + 100 * 15) / 35, 1e-6);
+  EXPECT_NEAR(h.trend(), h.score() - 100, 1e-9);
   for (const auto& c : h.components()) {
     if (c.kind() == v1::RelationshipHealth::Component::SLA_COMPLIANCE ||
         c.kind() == v1::RelationshipHealth::Component::NPS) {

@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "rapport/v1/escalations.grpc.pb.h"
 #include "rapport/v1/relationships.grpc.pb.h"
 #include "rapport/v1/sla.grpc.pb.h"
 #include "server/server.h"
@@ -30,6 +31,7 @@ class TicketsTest : public ::testing::Test {
 
   void Start() {
     ServerConfig config;
+    config.default_escalation_policy = "escalation_policies/sla";
     config.listen = "127.0.0.1:0";
     config.metrics_listen = "";
     config.data_dir = dir_.Sub("data");
@@ -502,6 +504,84 @@ TEST_F(TicketsTest, RelationshipHealthReadsSlaComplianceAndFlagsTheWatermelon) {
   EXPECT_TRUE(found);
   EXPECT_TRUE(health.watermelon());
   EXPECT_THAT(health.watermelon_reason(), HasSubstr("2 complaints against 0 compliments"));
+}
+
+TEST_F(TicketsTest, AnSlaBreachOpensOneEscalationInTheSameWrite) {
+  auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
+  {
+    grpc::ClientContext ctx;
+    v1::CreateEscalationPolicyRequest request;
+    request.set_policy_id("sla");
+    request.mutable_policy()->set_display_name("SLA duty");
+    auto* level = request.mutable_policy()->add_levels();
+    level->set_name("service desk");
+    level->add_targets("team:service-desk");
+    *level->mutable_ack_wait() = ToProtoDuration(absl::Minutes(15));
+    v1::EscalationPolicy policy;
+    ASSERT_OK(escalations->CreateEscalationPolicy(&ctx, request, &policy));
+  }
+  {
+    // The agreement asks for an escalation on breach.
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
+    update.mutable_agreement()->mutable_on_breach()->set_severity(v1::SEV2);
+    update.mutable_update_mask()->add_paths("on_breach");
+    v1::Agreement a;
+    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  }
+  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id("acme");
+    request.mutable_relationship()->set_display_name("Acme");
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship r;
+    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+  }
+  ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
+    e->mutable_opened()->set_relationship("relationships/acme");
+    e->mutable_opened()->set_service("services/email");
+    e->mutable_opened()->set_priority(v1::P1);
+  }));
+  auto list = [&] {
+    grpc::ClientContext ctx;
+    v1::ListEscalationsRequest request;
+    request.set_relationship("relationships/acme");
+    v1::ListEscalationsResponse response;
+    EXPECT_OK(escalations->ListEscalations(&ctx, request, &response));
+    return response;
+  };
+  EXPECT_EQ(list().escalations_size(), 0);
+  clock_.Set(kT0 + absl::Hours(1));  // The response breach.
+  Fire();
+  Fire();  // Firing again opens nothing more.
+  auto opened = list();
+  ASSERT_EQ(opened.escalations_size(), 1);
+  EXPECT_EQ(opened.escalations(0).source(), v1::Escalation::SLA_BREACH);
+  EXPECT_EQ(opened.escalations(0).severity(), v1::SEV2);
+  EXPECT_EQ(opened.escalations(0).ticket(), "tickets/E-1");
+  // Relationship health sees it.
+  grpc::ClientContext ctx;
+  v1::GetRelationshipHealthRequest health_request;
+  health_request.set_relationship("relationships/acme");
+  v1::RelationshipHealth health;
+  ASSERT_OK(relationships->GetRelationshipHealth(&ctx, health_request, &health));
+  for (const auto& c : health.components()) {
+    if (c.kind() == v1::RelationshipHealth::Component::ESCALATIONS) {
+      EXPECT_LT(c.value(), 100);
+      EXPECT_THAT(c.reason(), HasSubstr("1 open"));
+    }
+  }
+  // A relationship with an open escalation cannot be deleted.
+  grpc::ClientContext del_ctx;
+  v1::DeleteRelationshipRequest del;
+  del.set_name("relationships/acme");
+  google::protobuf::Empty empty;
+  EXPECT_THAT(relationships->DeleteRelationship(&del_ctx, del, &empty),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("open escalations")));
 }
 
 }  // namespace

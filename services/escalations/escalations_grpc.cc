@@ -1,0 +1,195 @@
+#include "services/escalations/escalations_grpc.h"
+
+#include <deque>
+#include <mutex>
+
+#include "services/common/reply.h"
+
+namespace rapport::escalations {
+namespace {
+
+using Reactor = grpc::ServerUnaryReactor;
+
+// Changes read from the log per step of a stream.
+constexpr int kWatchChunk = 64;
+
+Callback<bool> ReplyEmpty(Reactor* reactor) {
+  return [reactor](absl::StatusOr<bool> result) { reactor->Finish(ToGrpcStatus(result.status())); };
+}
+
+// Follows the change log: every change after the last one sent, in order.
+// Subscribed before the first read, and every wake-up or finished write reads
+// the log after the last sequence handled, so a change is neither missed
+// (it is in the log before the wake-up that follows its commit) nor sent
+// twice (sequences only move forward).
+class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange> {
+ public:
+  WatchReactor(Escalations* domain, const v1::WatchEscalationsRequest& request)
+      : domain_(domain), request_(request) {
+    if (auto valid = Escalations::ValidateWatch(request); !valid.ok()) {
+      finished_ = true;
+      Finish(ToGrpcStatus(valid));
+      return;
+    }
+    after_ = static_cast<uint64_t>(request.after_sequence());
+    if (request.live_only()) {
+      auto last = domain_->LastSequence();
+      if (!last.ok()) {
+        finished_ = true;
+        Finish(ToGrpcStatus(last.status()));
+        return;
+      }
+      after_ = *last;
+    }
+    subscribed_ = true;
+    handle_ = domain_->AddWatcher([this] { Pump(); });
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+      if (!ok) {
+        FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream broke"));
+        return;
+      }
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    if (subscribed_) domain_->RemoveWatcher(handle_);
+    delete this;
+  }
+
+ private:
+  void FinishLocked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  void Pump() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (writing_ || finished_) return;
+    while (queue_.empty()) {
+      auto changes = domain_->ReadChanges(after_, kWatchChunk);
+      if (!changes.ok()) {
+        FinishLocked(ToGrpcStatus(changes.status()));
+        return;
+      }
+      if (changes->empty()) return;
+      for (auto& change : *changes) {
+        after_ = static_cast<uint64_t>(change.sequence());
+        if (Escalations::MatchesWatch(request_, change)) queue_.push_back(std::move(change));
+      }
+    }
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    StartWrite(&current_);
+  }
+
+  Escalations* const domain_;
+  const v1::WatchEscalationsRequest request_;
+  bool subscribed_ = false;
+  uint64_t handle_ = 0;
+
+  std::mutex mu_;
+  uint64_t after_ = 0;                      // Guarded by mu_: last sequence read.
+  std::deque<v1::EscalationChange> queue_;  // Guarded by mu_: read, matching, not sent.
+  v1::EscalationChange current_;            // Guarded by mu_: the write in flight.
+  bool writing_ = false;                    // Guarded by mu_.
+  bool finished_ = false;                   // Guarded by mu_.
+};
+
+}  // namespace
+
+std::string ActorOf(const grpc::CallbackServerContext* context) {
+  auto auth = context->auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const auto& identity : auth->GetPeerIdentity()) {
+      if (!identity.empty()) return std::string(identity.data(), identity.size());
+    }
+  }
+  return "anonymous";
+}
+
+Reactor* EscalationsGrpc::CreateEscalationPolicy(Ctx* c, const v1::CreateEscalationPolicyRequest* r,
+                                                 v1::EscalationPolicy* o) {
+  auto* reactor = c->DefaultReactor();
+  domain_->CreatePolicy(*r, Reply(reactor, o));
+  return reactor;
+}
+
+Reactor* EscalationsGrpc::GetEscalationPolicy(Ctx* c, const v1::GetEscalationPolicyRequest* r,
+                                              v1::EscalationPolicy* o) {
+  return ReplyNow(c->DefaultReactor(), domain_->GetPolicy(*r), o);
+}
+
+Reactor* EscalationsGrpc::ListEscalationPolicies(Ctx* c, const v1::ListEscalationPoliciesRequest* r,
+                                                 v1::ListEscalationPoliciesResponse* o) {
+  return ReplyNow(c->DefaultReactor(), domain_->ListPolicies(*r), o);
+}
+
+Reactor* EscalationsGrpc::UpdateEscalationPolicy(Ctx* c, const v1::UpdateEscalationPolicyRequest* r,
+                                                 v1::EscalationPolicy* o) {
+  auto* reactor = c->DefaultReactor();
+  domain_->UpdatePolicy(*r, Reply(reactor, o));
+  return reactor;
+}
+
+Reactor* EscalationsGrpc::DeleteEscalationPolicy(Ctx* c, const v1::DeleteEscalationPolicyRequest* r,
+                                                 Empty*) {
+  auto* reactor = c->DefaultReactor();
+  domain_->DeletePolicy(*r, ReplyEmpty(reactor));
+  return reactor;
+}
+
+Reactor* EscalationsGrpc::CreateEscalation(Ctx* c, const v1::CreateEscalationRequest* r, Esc* o) {
+  auto* reactor = c->DefaultReactor();
+  domain_->Create(*r, ActorOf(c), Reply(reactor, o));
+  return reactor;
+}
+
+Reactor* EscalationsGrpc::GetEscalation(Ctx* c, const v1::GetEscalationRequest* r, Esc* o) {
+  return ReplyNow(c->DefaultReactor(), domain_->Get(*r), o);
+}
+
+Reactor* EscalationsGrpc::ListEscalations(Ctx* c, const v1::ListEscalationsRequest* r,
+                                          v1::ListEscalationsResponse* o) {
+  return ReplyNow(c->DefaultReactor(), domain_->List(*r), o);
+}
+
+#define RAPPORT_ESCALATION_METHOD(Rpc, Request, DomainMethod)           \
+  Reactor* EscalationsGrpc::Rpc(Ctx* c, const v1::Request* r, Esc* o) { \
+    auto* reactor = c->DefaultReactor();                                \
+    domain_->DomainMethod(*r, ActorOf(c), Reply(reactor, o));           \
+    return reactor;                                                     \
+  }
+
+RAPPORT_ESCALATION_METHOD(AcknowledgeEscalation, AcknowledgeEscalationRequest, Acknowledge)
+RAPPORT_ESCALATION_METHOD(EscalateEscalation, EscalateEscalationRequest, Escalate)
+RAPPORT_ESCALATION_METHOD(ReassignEscalation, ReassignEscalationRequest, Reassign)
+RAPPORT_ESCALATION_METHOD(AddEscalationNote, AddEscalationNoteRequest, AddNote)
+RAPPORT_ESCALATION_METHOD(HoldEscalation, HoldEscalationRequest, Hold)
+RAPPORT_ESCALATION_METHOD(ResumeEscalation, ResumeEscalationRequest, Resume)
+RAPPORT_ESCALATION_METHOD(ResolveEscalation, ResolveEscalationRequest, Resolve)
+RAPPORT_ESCALATION_METHOD(ReopenEscalation, ReopenEscalationRequest, Reopen)
+RAPPORT_ESCALATION_METHOD(CloseEscalation, CloseEscalationRequest, Close)
+RAPPORT_ESCALATION_METHOD(CancelEscalation, CancelEscalationRequest, Cancel)
+
+#undef RAPPORT_ESCALATION_METHOD
+
+grpc::ServerWriteReactor<v1::EscalationChange>* EscalationsGrpc::WatchEscalations(
+    Ctx*, const v1::WatchEscalationsRequest* r) {
+  return new WatchReactor(domain_, *r);
+}
+
+}  // namespace rapport::escalations

@@ -1,0 +1,60 @@
+// gRPC adapter of rapport.v1.EscalationService over escalations::Escalations.
+// Each unary method: name the caller, call the domain, convert the status
+// (services/common/reply.h). WatchEscalations is a ServerWriteReactor that
+// follows the domain's change log.
+#pragma once
+
+#include <string>
+
+#include "rapport/v1/escalations.grpc.pb.h"
+#include "services/escalations/escalations.h"
+
+namespace rapport::escalations {
+
+// The actor recorded for a call: the peer's authenticated identity, or
+// "anonymous" until authentication exists.
+std::string ActorOf(const grpc::CallbackServerContext* context);
+
+class EscalationsGrpc final : public v1::EscalationService::CallbackService {
+ public:
+  // `domain` must outlive the adapter and every stream it serves.
+  explicit EscalationsGrpc(Escalations* domain) : domain_(domain) {}
+
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+  using Empty = google::protobuf::Empty;
+  using Esc = v1::Escalation;
+
+  Reactor* CreateEscalationPolicy(Ctx* c, const v1::CreateEscalationPolicyRequest* r,
+                                  v1::EscalationPolicy* o) override;
+  Reactor* GetEscalationPolicy(Ctx* c, const v1::GetEscalationPolicyRequest* r,
+                               v1::EscalationPolicy* o) override;
+  Reactor* ListEscalationPolicies(Ctx* c, const v1::ListEscalationPoliciesRequest* r,
+                                  v1::ListEscalationPoliciesResponse* o) override;
+  Reactor* UpdateEscalationPolicy(Ctx* c, const v1::UpdateEscalationPolicyRequest* r,
+                                  v1::EscalationPolicy* o) override;
+  Reactor* DeleteEscalationPolicy(Ctx* c, const v1::DeleteEscalationPolicyRequest* r,
+                                  Empty* o) override;
+  Reactor* CreateEscalation(Ctx* c, const v1::CreateEscalationRequest* r, Esc* o) override;
+  Reactor* GetEscalation(Ctx* c, const v1::GetEscalationRequest* r, Esc* o) override;
+  Reactor* ListEscalations(Ctx* c, const v1::ListEscalationsRequest* r,
+                           v1::ListEscalationsResponse* o) override;
+  Reactor* AcknowledgeEscalation(Ctx* c, const v1::AcknowledgeEscalationRequest* r,
+                                 Esc* o) override;
+  Reactor* EscalateEscalation(Ctx* c, const v1::EscalateEscalationRequest* r, Esc* o) override;
+  Reactor* ReassignEscalation(Ctx* c, const v1::ReassignEscalationRequest* r, Esc* o) override;
+  Reactor* AddEscalationNote(Ctx* c, const v1::AddEscalationNoteRequest* r, Esc* o) override;
+  Reactor* HoldEscalation(Ctx* c, const v1::HoldEscalationRequest* r, Esc* o) override;
+  Reactor* ResumeEscalation(Ctx* c, const v1::ResumeEscalationRequest* r, Esc* o) override;
+  Reactor* ResolveEscalation(Ctx* c, const v1::ResolveEscalationRequest* r, Esc* o) override;
+  Reactor* ReopenEscalation(Ctx* c, const v1::ReopenEscalationRequest* r, Esc* o) override;
+  Reactor* CloseEscalation(Ctx* c, const v1::CloseEscalationRequest* r, Esc* o) override;
+  Reactor* CancelEscalation(Ctx* c, const v1::CancelEscalationRequest* r, Esc* o) override;
+  grpc::ServerWriteReactor<v1::EscalationChange>* WatchEscalations(
+      Ctx* c, const v1::WatchEscalationsRequest* r) override;
+
+ private:
+  Escalations* const domain_;
+};
+
+}  // namespace rapport::escalations

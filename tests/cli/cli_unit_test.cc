@@ -1,0 +1,395 @@
+// rapportctl's pieces that need no server: the table printer, how times,
+// durations and enum values are shown and read, YAML to JSON, the health
+// view, and the bash completion script against the command table.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/catalog_file.h"
+#include "cli/cli.h"
+#include "cli/format.h"
+#include "cli/table.h"
+#include "cli/views.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace rapport::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Sets TZ for one test and puts the old value back.
+class ScopedTz {
+ public:
+  explicit ScopedTz(const char* tz) {
+    const char* old = std::getenv("TZ");
+    if (old != nullptr) old_ = old;
+    had_ = old != nullptr;
+    ::setenv("TZ", tz, 1);
+  }
+  ~ScopedTz() {
+    if (had_) {
+      ::setenv("TZ", old_.c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+  }
+
+ private:
+  bool had_ = false;
+  std::string old_;
+};
+
+TEST(TableTest, DisplayWidthCountsColumnsNotBytes) {
+  EXPECT_EQ(DisplayWidth("abc"), 3u);
+  EXPECT_EQ(DisplayWidth("Zürich"), 6u);
+  EXPECT_EQ(DisplayWidth("↑ 4.0"), 5u);
+  EXPECT_EQ(DisplayWidth("東京"), 4u);
+  EXPECT_EQ(DisplayWidth("e\u0301"), 1u);  // e + combining acute.
+  EXPECT_EQ(DisplayWidth("\xff"), 1u);     // Malformed byte.
+}
+
+TEST(TableTest, TruncateCutsByColumnsWithAnEllipsisAndFlattensLines) {
+  EXPECT_EQ(Truncate("short", 10), "short");
+  EXPECT_EQ(Truncate("a long summary", 6), "a lon…");
+  EXPECT_EQ(Truncate("東京都庁", 5), "東京…");
+  EXPECT_EQ(Truncate("two\nlines", 20), "two lines");
+}
+
+TEST(TableTest, ColumnsAlignWithUtf8AndRightAlignedNumbers) {
+  Table table({"CITY", "TREND", "SCORE"});
+  table.AlignRight(2);
+  table.AddRow({"Zürich", "↑", "7.5"});
+  table.AddRow({"東京", "→", "100.0"});
+  table.AddRow({"Oslo", "", "12"});
+  std::ostringstream os;
+  table.Print(os);
+  EXPECT_EQ(os.str(),
+            "CITY    TREND  SCORE\n"
+            "Zürich  ↑        7.5\n"
+            "東京    →      100.0\n"
+            "Oslo              12\n");
+}
+
+TEST(TableTest, NoHeaderNoTrailingSpacesAndMaxWidth) {
+  Table table({"", ""});
+  table.MaxWidth(1, 8);
+  table.AddRow({"Name:", "a very long value"});
+  table.AddRow({"Tier:", ""});
+  std::ostringstream os;
+  table.Print(os);
+  EXPECT_EQ(os.str(), "Name:  a very …\nTier:\n");
+}
+
+TEST(FormatTest, DurationsShowTheTwoLargestUnits) {
+  EXPECT_EQ(HumanDuration(absl::ZeroDuration()), "0s");
+  EXPECT_EQ(HumanDuration(absl::Seconds(45)), "45s");
+  EXPECT_EQ(HumanDuration(absl::Minutes(20)), "20m");
+  EXPECT_EQ(HumanDuration(absl::Hours(3) + absl::Minutes(20)), "3h 20m");
+  EXPECT_EQ(HumanDuration(absl::Hours(52)), "2d 4h");
+  EXPECT_EQ(HumanDuration(absl::Hours(48) + absl::Minutes(5)), "2d");
+  EXPECT_EQ(HumanDuration(absl::Hours(1) + absl::Seconds(30)), "1h");
+  EXPECT_EQ(HumanDuration(absl::Milliseconds(500)), "500ms");
+  EXPECT_EQ(HumanDuration(-absl::Minutes(90)), "-1h 30m");
+  google::protobuf::Duration proto;
+  EXPECT_EQ(HumanDuration(proto), "-");
+  proto.set_seconds(187200);
+  EXPECT_EQ(HumanDuration(proto), "2d 4h");
+}
+
+TEST(FormatTest, TimesAreLocalAndHonourTz) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(1795439100);  // 2026-11-23 13:05 UTC.
+  {
+    ScopedTz tz("UTC");
+    EXPECT_EQ(HumanTime(t), "2026-11-23 13:05");
+  }
+  {
+    ScopedTz tz("Europe/Berlin");
+    EXPECT_EQ(HumanTime(t), "2026-11-23 14:05");
+  }
+  {
+    ScopedTz tz("America/New_York");
+    EXPECT_EQ(HumanTime(t), "2026-11-23 08:05");
+  }
+  EXPECT_EQ(HumanTime(google::protobuf::Timestamp()), "-");
+}
+
+TEST(FormatTest, EnumsAreReadAsPeopleTypeThem) {
+  const auto* tier = v1::Relationship::Tier_descriptor();
+  EXPECT_EQ(ParseEnum(tier, "strategic"), v1::Relationship::STRATEGIC);
+  EXPECT_EQ(ParseEnum(tier, "KEY"), v1::Relationship::KEY);
+  EXPECT_EQ(ParseEnum(v1::Relationship::Status_descriptor(), "at-risk"), v1::Relationship::AT_RISK);
+  EXPECT_EQ(ParseEnum(v1::ListRelationshipsRequest::OrderBy_descriptor(), "update_time_desc"),
+            v1::ListRelationshipsRequest::UPDATE_TIME_DESC);
+  EXPECT_EQ(ParseEnum(tier, "tier_unspecified"), std::nullopt);
+  EXPECT_EQ(ParseEnum(tier, "gold"), std::nullopt);
+  EXPECT_EQ(EnumChoices(tier), "strategic|key|standard");
+  EXPECT_EQ(EnumName(tier, 0), "-");
+  EXPECT_EQ(EnumName(tier, 1), "STRATEGIC");
+  EXPECT_EQ(EnumName(tier, 42), "42");
+}
+
+TEST(FormatTest, NamesShortAndFull) {
+  EXPECT_EQ(FullName("acme", "relationships"), "relationships/acme");
+  EXPECT_EQ(FullName("relationships/acme", "relationships"), "relationships/acme");
+  EXPECT_EQ(ShortName("relationships/acme", "relationships"), "acme");
+  EXPECT_EQ(ShortName("services/email", "relationships"), "services/email");
+}
+
+TEST(YamlTest, SchemaDecidesStringsNumbersBoolsAndEnums) {
+  const std::string yaml = R"(
+services:
+  - name: services/erp
+    displayName: 2026
+    criticality: high
+calendars:
+  - name: calendars/c
+    time_zone: UTC
+    roundTheClock: yes
+    workingHours:
+      - {day: monday, start: 09:00, end: "17:00"}
+    holidays:
+      - {month: 12, day: 25, name: ~}
+agreements:
+  - name: agreements/a
+    availabilityTarget: 99.9
+    warning_thresholds: [50, 75]
+    effectiveFrom: 2026-01-01T00:00:00Z
+    targets:
+      - {priority: p1, firstResponse: 900s, resolution: 3600s}
+)";
+  auto json = YamlToJson(yaml, v1::Catalog::descriptor());
+  ASSERT_TRUE(json.ok()) << json.status();
+  v1::Catalog catalog;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &catalog).ok()) << *json;
+  EXPECT_EQ(catalog.services(0).display_name(), "2026");
+  EXPECT_EQ(catalog.services(0).criticality(), v1::Service::HIGH);
+  EXPECT_TRUE(catalog.calendars(0).round_the_clock());
+  EXPECT_EQ(catalog.calendars(0).working_hours(0).day(), v1::MONDAY);
+  EXPECT_EQ(catalog.calendars(0).working_hours(0).start(), "09:00");
+  EXPECT_EQ(catalog.calendars(0).holidays(0).month(), 12);
+  EXPECT_EQ(catalog.calendars(0).holidays(0).name(), "");
+  EXPECT_DOUBLE_EQ(catalog.agreements(0).availability_target(), 99.9);
+  EXPECT_EQ(catalog.agreements(0).warning_thresholds_size(), 2);
+  EXPECT_EQ(catalog.agreements(0).effective_from().seconds(), 1767225600);
+  EXPECT_EQ(catalog.agreements(0).targets(0).priority(), v1::P1);
+  EXPECT_EQ(catalog.agreements(0).targets(0).first_response().seconds(), 900);
+}
+
+TEST(YamlTest, MalformedYamlSaysWhere) {
+  auto json = YamlToJson("services:\n  - name: [unclosed\n", v1::Catalog::descriptor());
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(json.status().message()), HasSubstr("line "));
+  EXPECT_FALSE(YamlToJson("- just\n- a list\n", v1::Catalog::descriptor()).ok());
+}
+
+TEST(YamlTest, UnknownKeysReachTheJsonParserWhichNamesThem) {
+  rapport::testing::TempDir dir;
+  const std::string path = dir.Sub("catalog.yml");
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("services:\n  - name: services/a\n    colour: blue\n", f);
+  std::fclose(f);
+  auto catalog = LoadCatalogFile(path);
+  ASSERT_FALSE(catalog.ok());
+  EXPECT_THAT(std::string(catalog.status().message()), HasSubstr("colour"));
+  EXPECT_EQ(LoadCatalogFile(dir.Sub("catalog.txt")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadCatalogFile(dir.Sub("missing.json")).status().code(), absl::StatusCode::kNotFound);
+}
+
+v1::RelationshipHealth SampleHealth() {
+  v1::RelationshipHealth health;
+  health.set_relationship("relationships/acme");
+  health.set_score(62.5);
+  health.set_band(v1::AMBER);
+  health.set_trend(-7.5);
+  health.set_previous_score(70);
+  auto* sla = health.add_components();
+  sla->set_kind(v1::RelationshipHealth::Component::SLA_COMPLIANCE);
+  sla->set_value(98);
+  sla->set_weight(25);
+  sla->set_effective_weight(0.5);
+  sla->set_band(v1::GREEN);
+  sla->set_reason("98% of 40 tickets within target");
+  auto* nps = health.add_components();
+  nps->set_kind(v1::RelationshipHealth::Component::NPS);
+  nps->set_weight(20);
+  nps->set_band(v1::UNKNOWN);
+  nps->set_reason("no answers in 180 days");
+  return health;
+}
+
+TEST(ViewsTest, HealthShowsComponentsTrendArrowAndWatermelon) {
+  v1::RelationshipHealth health = SampleHealth();
+  health.set_watermelon(true);
+  health.set_watermelon_reason("SLAs met (98%) while CSAT is 55%");
+  std::ostringstream os;
+  PrintHealth(health, os);
+  const std::string text = os.str();
+  EXPECT_THAT(text, HasSubstr("Score:         62.5 AMBER"));
+  EXPECT_THAT(text, HasSubstr("Trend:         ↓ -7.5 (from 70.0)"));
+  EXPECT_THAT(text, HasSubstr("COMPONENT       VALUE  WEIGHT  SHARE  BAND     REASON"));
+  EXPECT_THAT(text, HasSubstr("SLA_COMPLIANCE   98.0      25    50%  GREEN    98% of 40 tickets"));
+  EXPECT_THAT(text, HasSubstr("NPS                 -      20      -  UNKNOWN  no answers"));
+  EXPECT_THAT(text, HasSubstr("\nWATERMELON: green outside, red inside: SLAs met (98%) while "
+                              "CSAT is 55%\n"));
+}
+
+TEST(ViewsTest, HealthWithoutWatermelonAndRisingOrFlatTrend) {
+  v1::RelationshipHealth health = SampleHealth();
+  health.set_trend(4);
+  std::ostringstream rising;
+  PrintHealth(health, rising);
+  EXPECT_THAT(rising.str(), HasSubstr("↑ +4.0 (from 70.0)"));
+  EXPECT_THAT(rising.str(), Not(HasSubstr("WATERMELON")));
+  health.set_trend(0);
+  std::ostringstream flat;
+  PrintHealth(health, flat);
+  EXPECT_THAT(flat.str(), HasSubstr("→ +0.0"));
+}
+
+TEST(ViewsTest, CalendarHoursAreSummarised) {
+  v1::Calendar calendar;
+  EXPECT_EQ(HoursSummary(calendar), "no working hours");
+  for (auto day : {v1::MONDAY, v1::TUESDAY, v1::WEDNESDAY, v1::THURSDAY, v1::FRIDAY}) {
+    auto* h = calendar.add_working_hours();
+    h->set_day(day);
+    h->set_start("09:00");
+    h->set_end("17:00");
+  }
+  EXPECT_EQ(HoursSummary(calendar), "Mon-Fri 09:00-17:00");
+  auto* sat = calendar.add_working_hours();
+  sat->set_day(v1::SATURDAY);
+  sat->set_start("10:00");
+  sat->set_end("12:00");
+  EXPECT_EQ(HoursSummary(calendar), "Mon-Fri 09:00-17:00; Sat 10:00-12:00");
+  calendar.set_round_the_clock(true);
+  EXPECT_EQ(HoursSummary(calendar), "24x7");
+}
+
+TEST(ViewsTest, CatalogChangesCountAndSayDryRun) {
+  v1::ApplyCatalogResponse response;
+  response.set_dry_run(true);
+  auto* c = response.add_changes();
+  c->set_name("agreements/gold");
+  c->set_action(v1::CatalogChange::UPDATE);
+  c->add_changed_fields("targets");
+  c->add_changed_fields("display_name");
+  std::ostringstream os;
+  PrintCatalogChanges(response, os);
+  EXPECT_EQ(os.str(),
+            "NAME             ACTION  CHANGED\n"
+            "agreements/gold  UPDATE  targets, display_name\n"
+            "\n"
+            "0 to create, 1 to update, 0 unchanged\n"
+            "dry run: nothing written\n");
+}
+
+// Runs the completion function in bash for the command line `line` (the word
+// being completed last, possibly empty) and returns the candidates.
+std::set<std::string> Complete(const std::vector<std::string>& line) {
+  std::string words;
+  for (const auto& w : line) words += " '" + w + "'";
+  const std::string command = std::string(
+                                  "bash -c 'source \"$0\"; COMP_WORDS=(\"$@\"); "
+                                  "COMP_CWORD=$(($# - 1)); _rapportctl; "
+                                  "printf \"%s\\n\" \"${COMPREPLY[@]}\"' ") +
+                              RAPPORT_COMPLETION_SCRIPT + " rapportctl" + words;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  std::set<std::string> out;
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  std::string text;
+  while (std::fgets(buf, sizeof(buf), pipe.get()) != nullptr) text += buf;
+  for (auto s : absl::StrSplit(text, '\n', absl::SkipEmpty())) out.insert(std::string(s));
+  return out;
+}
+
+TEST(CompletionTest, ScriptKnowsEveryCommandFlagAndGlobalFlag) {
+  ASSERT_EQ(std::system("command -v bash > /dev/null"), 0);
+  const auto first = Complete({""});
+  const auto globals = Complete({"-"});
+  for (const auto& flag : GlobalFlags()) {
+    if (flag == "-h" || flag == "-o") continue;  // Short forms: compgen shows them with "-".
+    EXPECT_TRUE(globals.count(flag)) << flag;
+  }
+  EXPECT_TRUE(first.count("rel"));
+  for (const auto& spec : CommandSpecs()) {
+    const std::string name = absl::StrJoin(spec.words, " ");
+    EXPECT_TRUE(first.count(spec.words[0])) << name;
+    std::vector<std::string> line = spec.words;
+    if (spec.words.size() > 1) {
+      const auto verbs = Complete({spec.words[0], ""});
+      EXPECT_TRUE(verbs.count(spec.words[1])) << name;
+    }
+    line.push_back("--");
+    const auto flags = Complete(line);
+    for (const auto& flag : spec.flags) EXPECT_TRUE(flags.count(flag)) << name << " " << flag;
+    EXPECT_TRUE(flags.count("--server")) << name;
+  }
+  EXPECT_EQ(Complete({"-o", ""}), (std::set<std::string>{"table", "json"}));
+  EXPECT_EQ(Complete({"agreements", "list", "--type", ""}),
+            (std::set<std::string>{"sla", "ola", "uc"}));
+}
+
+TEST(HelpTest, EveryCommandHasUsageDescriptionAndExample) {
+  for (const auto& spec : CommandSpecs()) {
+    std::vector<std::string> args = spec.words;
+    args.push_back("--help");
+    std::ostringstream out, err;
+    EXPECT_EQ(RunCli(args, out, err), kExitOk);
+    const std::string name = absl::StrJoin(spec.words, " ");
+    EXPECT_THAT(out.str(), HasSubstr("Usage: rapportctl " + name)) << name;
+    EXPECT_THAT(out.str(), HasSubstr("\nExample:\n  rapportctl ")) << name;
+    for (const auto& flag : spec.flags) EXPECT_THAT(out.str(), HasSubstr("  " + flag)) << name;
+  }
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCli({"rel", "health", "-h"}, out, err), kExitOk);
+  EXPECT_THAT(out.str(), HasSubstr("Usage: rapportctl relationships health ID"));
+}
+
+TEST(UsageTest, BadCommandLinesExitTwoNamingTheProblem) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"rel", "list", "--colour=red"}, "unknown flag --colour"},
+      {{"rel", "list", "--limit", "0"}, "--limit must be a positive number"},
+      {{"rel", "list", "--limit", "5", "--all"}, "--limit and --all exclude each other"},
+      {{"rel", "list", "--tier", "gold"}, "--tier must be one of strategic|key|standard"},
+      {{"rel", "list", "--order", "size"}, "--order must be name or updated"},
+      {{"rel", "list", "--kind"}, "--kind needs a value"},
+      {{"rel", "list", "extra"}, "takes no arguments"},
+      {{"rel", "show"}, "expects ID, got 0 arguments"},
+      {{"rel", "show", "a", "b"}, "expects ID, got 2 arguments"},
+      {{"agreements", "list", "--type", "xla"}, "--type must be sla, ola or uc"},
+      {{"catalog", "apply", "f.json", "--dry-run=yes"}, "--dry-run takes no value"},
+      {{"catalog", "apply", "catalog.txt"}, "must end in .json, .yaml or .yml"},
+      {{"--bogus", "rel", "list"}, "unknown flag --bogus"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{"agreements"}, "choose one of list, show, revisions"},
+      {{"-o", "yaml", "rel", "list"}, "-o must be table or json"},
+      {{"rel", "list", "--server"}, "--server needs a value"},
+  };
+  for (const auto& c : cases) {
+    std::ostringstream out, err;
+    EXPECT_EQ(RunCli(c.args, out, err, "127.0.0.1:1"), kExitUsage) << absl::StrJoin(c.args, " ");
+    EXPECT_THAT(err.str(), HasSubstr(c.message)) << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(out.str(), "") << absl::StrJoin(c.args, " ");
+  }
+}
+
+}  // namespace
+}  // namespace rapport::cli

@@ -1,0 +1,827 @@
+// The escalation workflow through its gRPC adapter on an in-process server
+// of its own (a Store in a temporary directory, a Scheduler and a FakeClock),
+// and its domain API directly. Timers fire through Scheduler::FireDue after
+// the fake clock moves: nothing sleeps waiting for a timer.
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "rapport/v1/escalations.grpc.pb.h"
+#include "services/common/proto_time.h"
+#include "services/escalations/escalations.h"
+#include "services/escalations/escalations_grpc.h"
+#include "storage/key_codec.h"
+#include "storage/scheduler.h"
+#include "storage/store.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace rapport::escalations {
+namespace {
+
+using ::rapport::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Esc = v1::Escalation;
+using Action = v1::EscalationTimelineEntry;
+using Stub = v1::EscalationService::Stub;
+
+const absl::Time kT0 =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 2, 8, 0, 0), absl::UTCTimeZone());
+
+absl::Status FromGrpc(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+class EscalationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Open();
+    CreatePolicy("oncall", {{"l1", 10}, {"l2", 20}, {"l3", 30}}, /*repeat=*/1);
+  }
+  void TearDown() override { Close(); }
+
+  void Open() {
+    storage::StoreOptions options;
+    options.data_dir = dir_.Sub("data");
+    options.sync_writes = false;
+    auto store = storage::Store::Open(options);
+    ASSERT_OK(store.status());
+    store_ = std::move(store).value();
+    domain_ = std::make_unique<Escalations>(store_.get(), &clock_);
+    scheduler_ = std::make_unique<storage::Scheduler>(store_.get(), &clock_);
+    Escalations* domain = domain_.get();
+    scheduler_->RegisterHandler(kAckScheduleKind,
+                                [domain](const storage::ScheduledEntry& entry, storage::Txn& txn) {
+                                  return domain->OnScheduled(entry, txn);
+                                });
+    adapter_ = std::make_unique<EscalationsGrpc>(domain);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(adapter_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::EscalationService::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+
+  // The store goes before the domain: its commit listener calls the domain.
+  void Close() {
+    stub_.reset();
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server_.reset();
+    adapter_.reset();
+    scheduler_.reset();
+    store_.reset();
+    domain_.reset();
+  }
+
+  int Fire() {
+    auto fired = scheduler_->FireDue();
+    EXPECT_OK(fired.status());
+    return fired.ok() ? *fired : -1;
+  }
+
+  static v1::EscalationPolicy Policy(std::vector<std::pair<std::string, int>> levels, int repeat) {
+    v1::EscalationPolicy p;
+    p.set_display_name("On call");
+    for (const auto& [name, minutes] : levels) {
+      auto* l = p.add_levels();
+      l->set_name(name);
+      l->add_targets("team:" + name);
+      *l->mutable_ack_wait() = ToProtoDuration(absl::Minutes(minutes));
+    }
+    p.set_repeat(repeat);
+    return p;
+  }
+
+  absl::StatusOr<v1::EscalationPolicy> CreatePolicyWith(const std::string& id,
+                                                        const v1::EscalationPolicy& p) {
+    grpc::ClientContext ctx;
+    v1::CreateEscalationPolicyRequest r;
+    r.set_policy_id(id);
+    *r.mutable_policy() = p;
+    v1::EscalationPolicy out;
+    auto s = stub_->CreateEscalationPolicy(&ctx, r, &out);
+    if (!s.ok()) return FromGrpc(s);
+    return out;
+  }
+
+  void CreatePolicy(const std::string& id, std::vector<std::pair<std::string, int>> levels,
+                    int repeat) {
+    ASSERT_OK(CreatePolicyWith(id, Policy(std::move(levels), repeat)).status());
+  }
+
+  template <typename Req>
+  absl::StatusOr<Esc> Do(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Esc*),
+                         const Req& request) {
+    grpc::ClientContext ctx;
+    Esc out;
+    auto s = (stub_.get()->*method)(&ctx, request, &out);
+    if (!s.ok()) return FromGrpc(s);
+    return out;
+  }
+
+  absl::StatusOr<Esc> Create(const std::string& id, v1::Severity sev = v1::SEV2,
+                             const std::string& request_id = "",
+                             const std::string& policy = "oncall") {
+    v1::CreateEscalationRequest r;
+    r.set_escalation_id(id);
+    r.set_request_id(request_id);
+    auto* e = r.mutable_escalation();
+    e->set_relationship("relationships/acme");
+    e->set_service("services/email");
+    e->set_title("E-mail down for the sales floor");
+    e->set_severity(sev);
+    e->set_policy("escalation_policies/" + policy);
+    return Do(&Stub::CreateEscalation, r);
+  }
+
+  absl::StatusOr<Esc> Get(const std::string& id) {
+    v1::GetEscalationRequest r;
+    r.set_name("escalations/" + id);
+    return Do(&Stub::GetEscalation, r);
+  }
+
+  // The operations of the state machine, by name, with the required text.
+  absl::StatusOr<Esc> Op(const std::string& op, const std::string& id, int seen_level = 0) {
+    const std::string name = "escalations/" + id;
+    if (op == "ack") {
+      v1::AcknowledgeEscalationRequest r;
+      r.set_name(name);
+      return Do(&Stub::AcknowledgeEscalation, r);
+    }
+    if (op == "escalate") {
+      v1::EscalateEscalationRequest r;
+      r.set_name(name);
+      r.set_seen_level(seen_level);
+      return Do(&Stub::EscalateEscalation, r);
+    }
+    if (op == "reassign") {
+      v1::ReassignEscalationRequest r;
+      r.set_name(name);
+      r.set_assignee("jane");
+      return Do(&Stub::ReassignEscalation, r);
+    }
+    if (op == "note") {
+      v1::AddEscalationNoteRequest r;
+      r.set_name(name);
+      r.set_note("called the customer");
+      return Do(&Stub::AddEscalationNote, r);
+    }
+    if (op == "hold") {
+      v1::HoldEscalationRequest r;
+      r.set_name(name);
+      r.set_reason("waiting for the vendor");
+      return Do(&Stub::HoldEscalation, r);
+    }
+    if (op == "resume") {
+      v1::ResumeEscalationRequest r;
+      r.set_name(name);
+      return Do(&Stub::ResumeEscalation, r);
+    }
+    if (op == "resolve") {
+      v1::ResolveEscalationRequest r;
+      r.set_name(name);
+      r.set_summary("mail relay restarted");
+      return Do(&Stub::ResolveEscalation, r);
+    }
+    if (op == "reopen") {
+      v1::ReopenEscalationRequest r;
+      r.set_name(name);
+      r.set_reason("it broke again");
+      return Do(&Stub::ReopenEscalation, r);
+    }
+    if (op == "close") {
+      v1::CloseEscalationRequest r;
+      r.set_name(name);
+      return Do(&Stub::CloseEscalation, r);
+    }
+    if (op == "cancel") {
+      v1::CancelEscalationRequest r;
+      r.set_name(name);
+      r.set_reason("duplicate");
+      return Do(&Stub::CancelEscalation, r);
+    }
+    return absl::InternalError("unknown op " + op);
+  }
+
+  static std::vector<Action::Action> Actions(const Esc& e) {
+    std::vector<Action::Action> out;
+    for (const auto& t : e.timeline()) out.push_back(t.action());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Escalations> domain_;
+  std::unique_ptr<storage::Scheduler> scheduler_;
+  std::unique_ptr<EscalationsGrpc> adapter_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Stub> stub_;
+};
+
+// ------------------------------------------------------------------ key codec
+
+// Round trips of the esckeys layouts (storage/key_codec.h), kept here with
+// the service until tests/storage/key_codec_test.cc takes them.
+TEST(EscKeysTest, RoundTripsAndOrder) {
+  namespace keys = storage::esckeys;
+  EXPECT_EQ(keys::IdOfRecord(keys::Policy("p-1")), "p-1");
+  EXPECT_EQ(keys::IdOfRecord(keys::Escalation(std::string("a\0b", 3))), std::string("a\0b", 3));
+  EXPECT_EQ(keys::SequenceOfChange(keys::Change(42)), 42u);
+  EXPECT_LT(keys::Change(255), keys::Change(256));
+  EXPECT_EQ(keys::DecodeSequence(keys::EncodeSequence(7)), 7u);
+  auto by_create = keys::DecodeByCreate(keys::ByCreate(kT0, "e1"));
+  ASSERT_TRUE(by_create.has_value());
+  EXPECT_EQ(by_create->create_time, kT0);
+  EXPECT_EQ(by_create->escalation_id, "e1");
+  EXPECT_LT(keys::ByCreate(kT0 + absl::Seconds(1), "z"),
+            keys::ByCreate(kT0, "a"));  // Newest first.
+  EXPECT_EQ(keys::EscalationFromOpen(keys::OpenByRelationship("acme", "e1")), "e1");
+  EXPECT_TRUE(absl::StartsWith(keys::OpenByRelationship("acme", "e1"),
+                               keys::OpenByRelationshipPrefix("acme")));
+  EXPECT_FALSE(absl::StartsWith(keys::OpenByRelationship("acme2", "e1"),
+                                keys::OpenByRelationshipPrefix("acme")));
+  auto count = keys::DecodeOpenCount(keys::OpenCount(1, 2, 3));
+  ASSERT_TRUE(count.has_value());
+  EXPECT_EQ(count->state, 1u);
+  EXPECT_EQ(count->level, 2u);
+  EXPECT_EQ(count->severity, 3u);
+  EXPECT_FALSE(keys::DecodeOpenCount("eg").has_value());
+}
+
+// ------------------------------------------------------------------ policies
+
+TEST_F(EscalationsTest, PolicyValidationNamesTheField) {
+  EXPECT_THAT(CreatePolicyWith("p", Policy({}, 0)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.levels")));
+  EXPECT_THAT(CreatePolicyWith("p",
+                               [] {
+                                 auto p = Policy({{"a", 10}}, 0);
+                                 *p.mutable_levels(0)->mutable_ack_wait() =
+                                     ToProtoDuration(absl::Seconds(30));
+                                 return p;
+                               }()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.levels[0].ack_wait")));
+  EXPECT_THAT(CreatePolicyWith("p", Policy({{"a", 10}, {"b", 8 * 24 * 60}}, 0)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.levels[1].ack_wait")));
+  EXPECT_THAT(CreatePolicyWith("p", Policy({{"a", 10}, {"a", 20}}, 0)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.levels[1].name")));
+  EXPECT_THAT(CreatePolicyWith("p", Policy({{"a", 10}}, -1)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.repeat")));
+  EXPECT_THAT(CreatePolicyWith("p",
+                               [] {
+                                 auto p = Policy({{"a", 10}}, 0);
+                                 *p.mutable_retrigger_after() = ToProtoDuration(absl::Seconds(10));
+                                 return p;
+                               }()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.retrigger_after")));
+  // No cap on repeats.
+  EXPECT_OK(CreatePolicyWith("many", Policy({{"a", 1}}, 1000000)).status());
+  EXPECT_THAT(CreatePolicyWith("many", Policy({{"a", 1}}, 0)),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST_F(EscalationsTest, PolicyCrud) {
+  grpc::ClientContext get_ctx;
+  v1::GetEscalationPolicyRequest get;
+  get.set_name("escalation_policies/oncall");
+  v1::EscalationPolicy p;
+  ASSERT_OK(stub_->GetEscalationPolicy(&get_ctx, get, &p));
+  EXPECT_EQ(p.levels_size(), 3);
+
+  v1::UpdateEscalationPolicyRequest update;
+  *update.mutable_policy() = p;
+  update.mutable_policy()->set_display_name("Renamed");
+  update.mutable_policy()->set_etag("99");
+  update.mutable_update_mask()->add_paths("display_name");
+  grpc::ClientContext stale_ctx;
+  v1::EscalationPolicy updated;
+  EXPECT_THAT(stub_->UpdateEscalationPolicy(&stale_ctx, update, &updated),
+              StatusIs(grpc::StatusCode::ABORTED));
+  update.mutable_policy()->set_etag(p.etag());
+  grpc::ClientContext update_ctx;
+  ASSERT_OK(stub_->UpdateEscalationPolicy(&update_ctx, update, &updated));
+  EXPECT_EQ(updated.display_name(), "Renamed");
+
+  CreatePolicy("second", {{"x", 5}}, 0);
+  v1::ListEscalationPoliciesRequest list;
+  list.set_page_size(1);
+  std::vector<std::string> names;
+  do {
+    grpc::ClientContext ctx;
+    v1::ListEscalationPoliciesResponse page;
+    ASSERT_OK(stub_->ListEscalationPolicies(&ctx, list, &page));
+    for (const auto& q : page.policies()) names.push_back(q.name());
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  EXPECT_THAT(names, ElementsAre("escalation_policies/oncall", "escalation_policies/second"));
+
+  grpc::ClientContext del_ctx;
+  v1::DeleteEscalationPolicyRequest del;
+  del.set_name("escalation_policies/second");
+  google::protobuf::Empty empty;
+  ASSERT_OK(stub_->DeleteEscalationPolicy(&del_ctx, del, &empty));
+  grpc::ClientContext gone_ctx;
+  get.set_name("escalation_policies/second");
+  EXPECT_THAT(stub_->GetEscalationPolicy(&gone_ctx, get, &p),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
+}
+
+// --------------------------------------------------------------- escalations
+
+TEST_F(EscalationsTest, CreateValidationNamesTheField) {
+  v1::CreateEscalationRequest r;
+  auto* e = r.mutable_escalation();
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("escalation.relationship")));
+  e->set_relationship("relationships/acme");
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("escalation.title")));
+  e->set_title("t");
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("escalation.severity")));
+  e->set_severity(v1::SEV1);
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("escalation.policy")));
+  e->set_policy("escalation_policies/nope");
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("escalation.policy")));
+  e->set_policy("escalation_policies/oncall");
+  ASSERT_OK_AND_ASSIGN(Esc created, Do(&Stub::CreateEscalation, r));
+  EXPECT_EQ(created.state(), Esc::OPEN);
+  EXPECT_EQ(created.source(), Esc::MANUAL);
+  EXPECT_EQ(created.level_name(), "l1");
+  EXPECT_EQ(FromProtoTime(created.next_escalation_time()), kT0 + absl::Minutes(10));
+  ASSERT_EQ(created.timeline_size(), 1);
+  EXPECT_EQ(created.timeline(0).actor(), "anonymous");
+  EXPECT_EQ(created.timeline(0).action(), Action::OPENED);
+
+  v1::HoldEscalationRequest hold;
+  hold.set_name(created.name());
+  EXPECT_THAT(Do(&Stub::HoldEscalation, hold),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
+}
+
+TEST_F(EscalationsTest, LegalPathsWriteTheTimeline) {
+  ASSERT_OK(Create("e1").status());
+  ASSERT_OK(Op("ack", "e1").status());
+  ASSERT_OK(Op("hold", "e1").status());
+  ASSERT_OK_AND_ASSIGN(Esc resumed, Op("resume", "e1"));
+  EXPECT_EQ(resumed.state(), Esc::ACKNOWLEDGED);
+  ASSERT_OK(Op("escalate", "e1", 0).status());
+  ASSERT_OK(Op("ack", "e1").status());
+  ASSERT_OK(Op("reassign", "e1").status());
+  ASSERT_OK(Op("resolve", "e1").status());
+  ASSERT_OK(Op("reopen", "e1").status());
+  ASSERT_OK(Op("ack", "e1").status());
+  ASSERT_OK(Op("resolve", "e1").status());
+  ASSERT_OK(Op("note", "e1").status());
+  ASSERT_OK_AND_ASSIGN(Esc closed, Op("close", "e1"));
+  EXPECT_EQ(closed.state(), Esc::CLOSED);
+  EXPECT_EQ(closed.assignee(), "jane");
+  EXPECT_EQ(closed.level(), 1);
+  EXPECT_THAT(Actions(closed),
+              ElementsAre(Action::OPENED, Action::ACKNOWLEDGED, Action::HELD, Action::RESUMED,
+                          Action::ESCALATED, Action::ACKNOWLEDGED, Action::REASSIGNED,
+                          Action::RESOLVED, Action::REOPENED, Action::ACKNOWLEDGED,
+                          Action::RESOLVED, Action::NOTE_ADDED, Action::CLOSED));
+  for (int i = 0; i < closed.timeline_size(); ++i) {
+    EXPECT_EQ(closed.timeline(i).sequence(), i + 1);
+    if (i > 0) {
+      EXPECT_EQ(closed.timeline(i).state_before(), closed.timeline(i - 1).state_after());
+      EXPECT_EQ(closed.timeline(i).level_before(), closed.timeline(i - 1).level_after());
+    }
+  }
+  EXPECT_EQ(closed.timeline(4).level_before(), 0);
+  EXPECT_EQ(closed.timeline(4).level_after(), 1);
+
+  ASSERT_OK(Create("e2").status());
+  ASSERT_OK_AND_ASSIGN(Esc cancelled, Op("cancel", "e2"));
+  EXPECT_EQ(cancelled.state(), Esc::CANCELLED);
+  ASSERT_OK(Op("note", "e2").status());
+}
+
+TEST_F(EscalationsTest, EveryIllegalTransitionNamesTheState) {
+  const std::vector<std::string> ops = {"ack",    "escalate", "reassign", "note",  "hold",
+                                        "resume", "resolve",  "reopen",   "close", "cancel"};
+  // How to reach each state, and what it allows.
+  struct Case {
+    Esc::State state;
+    std::vector<std::string> path;
+    std::set<std::string> allowed;
+  };
+  const std::vector<Case> cases = {
+      {Esc::OPEN, {}, {"ack", "escalate", "reassign", "note", "hold", "cancel"}},
+      {Esc::ACKNOWLEDGED, {"ack"}, {"escalate", "reassign", "note", "hold", "resolve", "cancel"}},
+      {Esc::ON_HOLD, {"hold"}, {"reassign", "note", "resume"}},
+      {Esc::RESOLVED, {"ack", "resolve"}, {"note", "reopen", "close"}},
+      {Esc::CLOSED, {"ack", "resolve", "close"}, {"note"}},
+      {Esc::CANCELLED, {"cancel"}, {"note"}},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    for (const auto& op : ops) {
+      const std::string id = "t" + std::to_string(n++);
+      ASSERT_OK(Create(id).status());
+      for (const auto& step : c.path) ASSERT_OK(Op(step, id).status()) << step;
+      auto result = Op(op, id);
+      SCOPED_TRACE(Esc::State_Name(c.state) + " " + op);
+      if (c.allowed.count(op) > 0) {
+        EXPECT_OK(result.status());
+      } else {
+        EXPECT_THAT(result, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     HasSubstr(Esc::State_Name(c.state))));
+        ASSERT_OK_AND_ASSIGN(Esc unchanged, Get(id));
+        EXPECT_EQ(unchanged.state(), c.state);
+      }
+    }
+  }
+}
+
+TEST_F(EscalationsTest, ConcurrentEscalateWithTheSameSeenLevelOnlyOneWins) {
+  for (int round = 0; round < 10; ++round) {
+    const std::string id = "c" + std::to_string(round);
+    ASSERT_OK(Create(id).status());
+    std::atomic<int> ready{0};
+    absl::StatusOr<Esc> results[2];
+    auto run = [&](int i) {
+      v1::EscalateEscalationRequest r;
+      r.set_name("escalations/" + id);
+      r.set_seen_level(0);
+      ++ready;
+      while (ready.load() < 2) {
+      }
+      results[i] = Await<Esc>([&](Callback<Esc> done) {
+        domain_->Escalate(r, i == 0 ? "alice" : "bob", std::move(done));
+      });
+    };
+    std::thread a(run, 0), b(run, 1);
+    a.join();
+    b.join();
+    const int winner = results[0].ok() ? 0 : 1;
+    ASSERT_OK(results[winner].status());
+    EXPECT_THAT(results[1 - winner], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                              HasSubstr(winner == 0 ? "alice moved it to level 1"
+                                                                    : "bob moved it to level 1")));
+    ASSERT_OK_AND_ASSIGN(Esc e, Get(id));
+    EXPECT_EQ(e.level(), 1);
+    EXPECT_EQ(e.timeline_size(), 2);
+  }
+}
+
+TEST_F(EscalationsTest, EscalatePastTheLastLevelIsRefused) {
+  ASSERT_OK(Create("e").status());
+  ASSERT_OK(Op("escalate", "e", 0).status());
+  ASSERT_OK(Op("escalate", "e", 1).status());
+  EXPECT_THAT(Op("escalate", "e", 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("last level")));
+}
+
+// ------------------------------------------------------- automatic escalation
+
+TEST_F(EscalationsTest, AutomaticEscalationRepeatsThenExhausts) {
+  ASSERT_OK(Create("e").status());
+  EXPECT_EQ(Fire(), 0);
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Fire(), 1);
+  EXPECT_EQ(Fire(), 0);  // Exactly once.
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.level(), 1);
+  EXPECT_EQ(e.state(), Esc::OPEN);
+  EXPECT_EQ(e.timeline(1).actor(), "system");
+  EXPECT_EQ(e.timeline(1).action(), Action::AUTO_ESCALATED);
+  clock_.Advance(absl::Minutes(20));
+  EXPECT_EQ(Fire(), 1);
+  clock_.Advance(absl::Minutes(30));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_EQ(e.level(), 0);
+  EXPECT_EQ(e.repeat_count(), 1);
+  for (int minutes : {10, 20, 30}) {
+    clock_.Advance(absl::Minutes(minutes));
+    EXPECT_EQ(Fire(), 1);
+  }
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_TRUE(e.exhausted());
+  EXPECT_EQ(e.level(), 2);
+  EXPECT_EQ(e.state(), Esc::OPEN);
+  EXPECT_FALSE(e.has_next_escalation_time());
+  EXPECT_THAT(
+      Actions(e),
+      ElementsAre(Action::OPENED, Action::AUTO_ESCALATED, Action::AUTO_ESCALATED, Action::REPEATED,
+                  Action::AUTO_ESCALATED, Action::AUTO_ESCALATED, Action::EXHAUSTED));
+  clock_.Advance(absl::Hours(24));
+  EXPECT_EQ(Fire(), 0);
+  ASSERT_OK_AND_ASSIGN(auto next, scheduler_->NextDue());
+  EXPECT_FALSE(next.has_value());
+}
+
+TEST_F(EscalationsTest, AcknowledgedEscalationDoesNotMove) {
+  ASSERT_OK(Create("e").status());
+  ASSERT_OK(Op("ack", "e").status());
+  clock_.Advance(absl::Hours(5));
+  EXPECT_EQ(Fire(), 0);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.level(), 0);
+}
+
+TEST_F(EscalationsTest, OverdueWaitsFireAtOnceAfterARestart) {
+  ASSERT_OK(Create("e").status());
+  Close();
+  clock_.Advance(absl::Minutes(15));
+  Open();
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.level(), 1);
+  EXPECT_EQ(FromProtoTime(e.next_escalation_time()), kT0 + absl::Minutes(15 + 20));
+}
+
+TEST_F(EscalationsTest, HoldStopsTheClockAndResumeContinuesIt) {
+  ASSERT_OK(Create("e").status());
+  clock_.Advance(absl::Minutes(4));
+  ASSERT_OK_AND_ASSIGN(Esc held, Op("hold", "e"));
+  EXPECT_EQ(FromProtoDuration(held.held_remaining()), absl::Minutes(6));
+  clock_.Advance(absl::Hours(3));
+  EXPECT_EQ(Fire(), 0);
+  ASSERT_OK_AND_ASSIGN(Esc resumed, Op("resume", "e"));
+  EXPECT_EQ(FromProtoTime(resumed.next_escalation_time()), clock_.Now() + absl::Minutes(6));
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_EQ(Fire(), 0);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.level(), 1);
+}
+
+TEST_F(EscalationsTest, AcknowledgedButUnresolvedRetriggers) {
+  auto p = Policy({{"a", 10}, {"b", 10}}, 0);
+  *p.mutable_retrigger_after() = ToProtoDuration(absl::Minutes(30));
+  ASSERT_OK(CreatePolicyWith("retrigger", p).status());
+  ASSERT_OK(Create("e", v1::SEV1, "", "retrigger").status());
+  ASSERT_OK(Op("ack", "e").status());
+  clock_.Advance(absl::Minutes(30));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.state(), Esc::OPEN);
+  EXPECT_EQ(e.timeline().rbegin()->action(), Action::RETRIGGERED);
+  EXPECT_EQ(FromProtoTime(e.next_escalation_time()), clock_.Now() + absl::Minutes(10));
+}
+
+TEST_F(EscalationsTest, PolicyEditDoesNotChangeARunningEscalation) {
+  ASSERT_OK(Create("e").status());
+  v1::UpdateEscalationPolicyRequest update;
+  *update.mutable_policy() = Policy({{"only", 120}}, 0);
+  update.mutable_policy()->set_name("escalation_policies/oncall");
+  update.mutable_update_mask()->add_paths("levels");
+  update.mutable_update_mask()->add_paths("repeat");
+  grpc::ClientContext ctx;
+  v1::EscalationPolicy updated;
+  ASSERT_OK(stub_->UpdateEscalationPolicy(&ctx, update, &updated));
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.policy_snapshot().levels_size(), 3);
+  EXPECT_EQ(e.level_name(), "l2");
+  // A new one takes the new policy.
+  ASSERT_OK_AND_ASSIGN(Esc fresh, Create("f"));
+  EXPECT_EQ(fresh.level_name(), "only");
+}
+
+TEST_F(EscalationsTest, ReassignToAnotherPolicyStartsAtItsFirstLevel) {
+  CreatePolicy("mgmt", {{"manager", 60}, {"director", 60}}, 0);
+  ASSERT_OK(Create("e").status());
+  ASSERT_OK(Op("escalate", "e", 0).status());
+  v1::ReassignEscalationRequest r;
+  r.set_name("escalations/e");
+  r.set_policy("escalation_policies/mgmt");
+  ASSERT_OK_AND_ASSIGN(Esc e, Do(&Stub::ReassignEscalation, r));
+  EXPECT_EQ(e.policy(), "escalation_policies/mgmt");
+  EXPECT_EQ(e.level(), 0);
+  EXPECT_EQ(e.level_name(), "manager");
+  EXPECT_EQ(e.state(), Esc::OPEN);
+  // The old wait no longer fires; the new one does.
+  clock_.Advance(absl::Minutes(20));
+  EXPECT_EQ(Fire(), 0);
+  clock_.Advance(absl::Minutes(40));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_EQ(e.level_name(), "director");
+}
+
+// ------------------------------------------------------- request_id and etag
+
+TEST_F(EscalationsTest, RequestIdRetriesApplyOnceAndEtagsGuardUpdates) {
+  ASSERT_OK_AND_ASSIGN(Esc first, Create("", v1::SEV2, "req-1"));
+  ASSERT_OK_AND_ASSIGN(Esc again, Create("", v1::SEV2, "req-1"));
+  EXPECT_EQ(first.name(), again.name());
+  v1::ListEscalationsRequest list;
+  grpc::ClientContext ctx;
+  v1::ListEscalationsResponse listed;
+  ASSERT_OK(stub_->ListEscalations(&ctx, list, &listed));
+  EXPECT_EQ(listed.escalations_size(), 1);
+
+  v1::AcknowledgeEscalationRequest ack;
+  ack.set_name(first.name());
+  ack.set_request_id("ack-1");
+  ack.set_etag(first.etag());
+  ASSERT_OK_AND_ASSIGN(Esc acked, Do(&Stub::AcknowledgeEscalation, ack));
+  ASSERT_OK_AND_ASSIGN(Esc acked_again,
+                       Do(&Stub::AcknowledgeEscalation, ack));  // Stale etag, but a retry.
+  EXPECT_EQ(acked.etag(), acked_again.etag());
+  ASSERT_OK_AND_ASSIGN(Esc e, Get(first.name().substr(first.name().find('/') + 1)));
+  EXPECT_EQ(e.timeline_size(), 2);
+
+  v1::AddEscalationNoteRequest note;
+  note.set_name(first.name());
+  note.set_note("x");
+  note.set_etag(first.etag());
+  EXPECT_THAT(Do(&Stub::AddEscalationNote, note), StatusIs(absl::StatusCode::kAborted));
+  note.set_etag(e.etag());
+  EXPECT_OK(Do(&Stub::AddEscalationNote, note).status());
+}
+
+// --------------------------------------------------------------------- List
+
+TEST_F(EscalationsTest, ListFiltersAndPages) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(Create("l" + std::to_string(i), i % 2 == 0 ? v1::SEV1 : v1::SEV3).status());
+    clock_.Advance(absl::Seconds(1));
+  }
+  ASSERT_OK(Op("ack", "l0").status());
+  v1::ListEscalationsRequest r;
+  r.set_severity(v1::SEV1);
+  r.set_page_size(2);
+  std::vector<std::string> names;
+  std::string token;
+  do {
+    r.set_page_token(token);
+    grpc::ClientContext ctx;
+    v1::ListEscalationsResponse page;
+    ASSERT_OK(stub_->ListEscalations(&ctx, r, &page));
+    for (const auto& e : page.escalations()) names.push_back(e.name());
+    token = page.next_page_token();
+  } while (!token.empty());
+  EXPECT_THAT(names, ElementsAre("escalations/l4", "escalations/l2", "escalations/l0"));
+
+  v1::ListEscalationsRequest by_state;
+  by_state.set_state(Esc::ACKNOWLEDGED);
+  by_state.set_relationship("relationships/acme");
+  grpc::ClientContext ctx;
+  v1::ListEscalationsResponse acked;
+  ASSERT_OK(stub_->ListEscalations(&ctx, by_state, &acked));
+  ASSERT_EQ(acked.escalations_size(), 1);
+  EXPECT_EQ(acked.escalations(0).name(), "escalations/l0");
+
+  v1::ListEscalationsRequest window;
+  *window.mutable_create_time_from() = ToProtoTime(kT0 + absl::Seconds(1));
+  *window.mutable_create_time_to() = ToProtoTime(kT0 + absl::Seconds(3));
+  grpc::ClientContext wctx;
+  v1::ListEscalationsResponse in_window;
+  ASSERT_OK(stub_->ListEscalations(&wctx, window, &in_window));
+  ASSERT_EQ(in_window.escalations_size(), 2);
+  EXPECT_EQ(in_window.escalations(0).name(), "escalations/l2");
+
+  // A token is bound to its filter.
+  r.set_page_token("");
+  grpc::ClientContext first_ctx;
+  v1::ListEscalationsResponse first;
+  ASSERT_OK(stub_->ListEscalations(&first_ctx, r, &first));
+  r.set_page_token(first.next_page_token());
+  r.set_severity(v1::SEV3);
+  grpc::ClientContext bad_ctx;
+  v1::ListEscalationsResponse bad;
+  EXPECT_THAT(stub_->ListEscalations(&bad_ctx, r, &bad),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("page_token")));
+}
+
+// -------------------------------------------------------- other services' API
+
+TEST_F(EscalationsTest, OpenInTxnOpensOnePerSourceAndSummarizes) {
+  OpenRequest open;
+  open.source_key = "sla|tickets/42|agreements/gold|RESOLUTION|1|100";
+  open.source = Esc::SLA_BREACH;
+  open.relationship = "relationships/acme";
+  open.service = "services/email";
+  open.ticket = "tickets/42";
+  open.title = "Resolution breached";
+  open.severity = v1::SEV1;
+  EXPECT_THAT(
+      store_->TransactSync([&](storage::Txn& txn) { return domain_->OpenInTxn(txn, open, kT0); }),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("policy")));
+  domain_->SetDefaultPolicy("escalation_policies/oncall");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK(store_->TransactSync(
+        [&](storage::Txn& txn) { return domain_->OpenInTxn(txn, open, kT0); }));
+  }
+  ASSERT_OK(Create("manual", v1::SEV3).status());
+  const std::string id = Escalations::IdForSource(open.source_key);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get(id));
+  EXPECT_EQ(e.source(), Esc::SLA_BREACH);
+  EXPECT_EQ(e.timeline_size(), 1);
+  EXPECT_EQ(e.timeline(0).actor(), "system");
+
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_OK_AND_ASSIGN(OpenSummary summary, domain_->Summarize("acme", clock_.Now()));
+  EXPECT_EQ(summary.open, 2);
+  EXPECT_EQ(summary.highest_severity, 1);
+  EXPECT_EQ(summary.oldest_age, absl::Minutes(5));
+  ASSERT_OK(Op("cancel", id).status());
+  ASSERT_OK(Op("ack", "manual").status());
+  ASSERT_OK_AND_ASSIGN(summary, domain_->Summarize("acme", clock_.Now()));
+  EXPECT_EQ(summary.open, 1);
+  EXPECT_EQ(summary.highest_severity, 3);
+
+  ASSERT_OK_AND_ASSIGN(auto counts, domain_->CountOpen());
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].state, Esc::ACKNOWLEDGED);
+  EXPECT_EQ(counts[0].severity, v1::SEV3);
+  EXPECT_EQ(counts[0].count, 1);
+}
+
+// ---------------------------------------------------------------------- Watch
+
+TEST_F(EscalationsTest, WatchResumesAfterDisconnectWithoutGapOrDuplicate) {
+  ASSERT_OK(Create("w1").status());
+  ASSERT_OK(Op("ack", "w1").status());
+  ASSERT_OK(Create("w2").status());  // Changes 1..3 exist before the watch.
+
+  std::vector<int64_t> seen;
+  {
+    grpc::ClientContext ctx;
+    v1::WatchEscalationsRequest r;
+    auto reader = stub_->WatchEscalations(&ctx, r);
+    v1::EscalationChange change;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(reader->Read(&change));
+      seen.push_back(change.sequence());
+    }
+    ASSERT_OK(Op("note", "w2").status());  // Live: 4.
+    ASSERT_TRUE(reader->Read(&change));
+    seen.push_back(change.sequence());
+    EXPECT_EQ(change.entry().action(), Action::NOTE_ADDED);
+    EXPECT_EQ(change.escalation().name(), "escalations/w2");
+    ctx.TryCancel();  // Disconnect.
+    while (reader->Read(&change)) {
+    }
+    reader->Finish();
+  }
+  // Changes while disconnected.
+  ASSERT_OK(Op("ack", "w2").status());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Fire(), 0);  // Both acknowledged: nothing moves.
+  ASSERT_OK(Op("resolve", "w2").status());
+
+  grpc::ClientContext ctx;
+  v1::WatchEscalationsRequest r;
+  r.set_after_sequence(seen.back());
+  auto reader = stub_->WatchEscalations(&ctx, r);
+  v1::EscalationChange change;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(reader->Read(&change));
+    seen.push_back(change.sequence());
+  }
+  ASSERT_OK(Op("close", "w2").status());
+  ASSERT_TRUE(reader->Read(&change));
+  seen.push_back(change.sequence());
+  EXPECT_EQ(change.escalation().state(), Esc::CLOSED);
+  EXPECT_THAT(seen, ElementsAre(1, 2, 3, 4, 5, 6, 7));
+  ctx.TryCancel();
+  while (reader->Read(&change)) {
+  }
+  reader->Finish();
+}
+
+TEST_F(EscalationsTest, WatchFiltersAndSeesAutomaticSteps) {
+  grpc::ClientContext ctx;
+  v1::WatchEscalationsRequest r;
+  r.set_state(Esc::OPEN);
+  r.set_live_only(true);
+  ASSERT_OK(Create("before").status());  // Before the call: skipped (live_only).
+  auto reader = stub_->WatchEscalations(&ctx, r);
+  ASSERT_OK(Create("a").status());
+  ASSERT_OK(Op("ack", "a").status());  // Filtered out (ACKNOWLEDGED).
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Fire(), 1);  // "before" moves to level 1.
+  v1::EscalationChange change;
+  ASSERT_TRUE(reader->Read(&change));
+  EXPECT_EQ(change.escalation().name(), "escalations/a");
+  EXPECT_EQ(change.entry().action(), Action::OPENED);
+  ASSERT_TRUE(reader->Read(&change));
+  EXPECT_EQ(change.escalation().name(), "escalations/before");
+  EXPECT_EQ(change.entry().action(), Action::AUTO_ESCALATED);
+  EXPECT_EQ(change.entry().actor(), "system");
+  ctx.TryCancel();
+  while (reader->Read(&change)) {
+  }
+  reader->Finish();
+}
+
+}  // namespace
+}  // namespace rapport::escalations
