@@ -10,6 +10,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/pagination.h"
 #include "services/common/proto_time.h"
+#include "services/common/scan_page.h"
 #include "services/common/resource.h"
 #include "storage/key_codec.h"
 #include "storage/status_macros.h"
@@ -159,36 +160,6 @@ void OpenAtLevel(v1::Escalation& e, absl::Time now) {
   }
 }
 
-// One page of a scan whose entries `resolve` turns into items (nullopt: skip).
-template <typename T>
-absl::Status Page(const storage::Store& store, Cf cf, const storage::ScanOptions& options,
-                  int page_size, uint64_t filter_hash,
-                  const std::function<absl::StatusOr<std::optional<T>>(
-                      absl::string_view key, absl::string_view value)>& resolve,
-                  std::vector<T>* out, std::string* next_page_token) {
-  absl::Status error;
-  std::string last_key;
-  bool more = false;
-  RETURN_IF_ERROR(store.ForEach(cf, options, [&](absl::string_view key, absl::string_view value) {
-    if (static_cast<int>(out->size()) == page_size) {
-      more = true;
-      return false;
-    }
-    auto item = resolve(key, value);
-    if (!item.ok()) {
-      error = item.status();
-      return false;
-    }
-    if (item->has_value()) out->push_back(std::move(**item));
-    last_key = std::string(key);
-    return true;
-  }));
-  RETURN_IF_ERROR(error);
-  next_page_token->clear();
-  if (more) *next_page_token = EncodePageToken(last_key, filter_hash);
-  return absl::OkStatus();
-}
-
 std::string Hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016" PRIx64, v);
@@ -266,7 +237,7 @@ absl::StatusOr<v1::ListEscalationPoliciesResponse> Escalations::ListPolicies(
   options.start_after = resume;
   v1::ListEscalationPoliciesResponse response;
   std::vector<v1::EscalationPolicy> items;
-  RETURN_IF_ERROR(Page<v1::EscalationPolicy>(
+  RETURN_IF_ERROR(ScanPage<v1::EscalationPolicy>(
       *store_, Cf::kEscalations, options, page_size, hash,
       [](absl::string_view,
          absl::string_view value) -> absl::StatusOr<std::optional<v1::EscalationPolicy>> {
@@ -544,7 +515,7 @@ absl::StatusOr<v1::ListEscalationsResponse> Escalations::List(
   options.start_after = resume;
   v1::ListEscalationsResponse response;
   std::vector<v1::Escalation> items;
-  RETURN_IF_ERROR(Page<v1::Escalation>(
+  RETURN_IF_ERROR(ScanPage<v1::Escalation>(
       *store_, Cf::kIndex, options, page_size, hash,
       [&](absl::string_view key,
           absl::string_view) -> absl::StatusOr<std::optional<v1::Escalation>> {
