@@ -1,0 +1,157 @@
+// The satisfaction service as rapportd wires it (RapportServer in-process, a
+// fake clock, a temporary store): served and healthy, checking services and
+// relationships against the catalog and the register, feeding relationship
+// health, logging a detractor's comment as survey feedback on the
+// relationship, and exporting its metrics.
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "rapport/v1/relationships.grpc.pb.h"
+#include "rapport/v1/satisfaction.grpc.pb.h"
+#include "rapport/v1/sla.grpc.pb.h"
+#include "server/server.h"
+#include "services/common/proto_time.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace rapport {
+namespace {
+
+using ::grpc::StatusCode;
+using ::rapport::testing::StatusIs;
+using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone());
+
+class SatisfactionServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.metrics_listen = "";
+    config.data_dir = dir_.Sub("data");
+    config.clock = &clock_;
+    config.per_relationship_metrics = true;
+    ASSERT_OK_AND_ASSIGN(server_, RapportServer::Start(config));
+    auto channel = server_->InProcessChannel();
+    satisfaction_ = v1::SatisfactionService::NewStub(channel);
+    relationships_ = v1::RelationshipService::NewStub(channel);
+    catalog_ = v1::SlaCatalogService::NewStub(channel);
+    health_ = grpc::health::v1::Health::NewStub(channel);
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<RapportServer> server_;
+  std::unique_ptr<v1::SatisfactionService::Stub> satisfaction_;
+  std::unique_ptr<v1::RelationshipService::Stub> relationships_;
+  std::unique_ptr<v1::SlaCatalogService::Stub> catalog_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
+  {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("rapport.v1.SatisfactionService");
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_OK(health_->Check(&ctx, request, &response));
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::CreateServiceRequest request;
+    request.set_service_id("email");
+    request.mutable_service()->set_display_name("E-mail");
+    v1::Service out;
+    ASSERT_OK(catalog_->CreateService(&ctx, request, &out));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id("acme");
+    request.mutable_relationship()->set_display_name("Acme");
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship out;
+    ASSERT_OK(relationships_->CreateRelationship(&ctx, request, &out));
+  }
+  auto create_survey = [&](const std::string& service, const std::string& relationship) {
+    grpc::ClientContext ctx;
+    v1::CreateSurveyRequest request;
+    request.set_survey_id("pulse");
+    auto* s = request.mutable_survey();
+    s->set_display_name("Pulse");
+    s->set_question("How likely are you to recommend IT?");
+    s->set_kind(v1::Survey::NPS);
+    s->set_state(v1::Survey::OPEN);
+    s->set_service(service);
+    s->set_relationship(relationship);
+    v1::Survey out;
+    return satisfaction_->CreateSurvey(&ctx, request, &out);
+  };
+  // Names are checked against the catalog and the register.
+  EXPECT_THAT(create_survey("services/nope", ""),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.service services/nope")));
+  EXPECT_THAT(create_survey("", "relationships/nope"),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.relationship relationships/nope")));
+  ASSERT_OK(create_survey("services/email", "relationships/acme"));
+
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    v1::SubmitResponseRequest request;
+    request.set_parent("surveys/pulse");
+    request.set_respondent(absl::StrCat("person-", i));
+    request.mutable_response()->set_score(i == 0 ? 2 : 10);
+    if (i == 0) request.mutable_response()->set_comment("The VPN drops every hour");
+    *request.mutable_response()->mutable_submit_time() = ToProtoTime(kT0 - absl::Hours(24));
+    v1::Response out;
+    ASSERT_OK(satisfaction_->SubmitResponse(&ctx, request, &out));
+  }
+
+  // The detractor's comment is logged on the relationship, in its own write
+  // right after the answer's.
+  std::vector<v1::Interaction> feedback;
+  for (int attempt = 0; attempt < 100 && feedback.empty(); ++attempt) {
+    grpc::ClientContext ctx;
+    v1::ListInteractionsRequest request;
+    request.set_parent("relationships/acme");
+    v1::ListInteractionsResponse response;
+    ASSERT_OK(relationships_->ListInteractions(&ctx, request, &response));
+    for (const auto& in : response.interactions()) {
+      if (in.kind() == v1::Interaction::SURVEY_FEEDBACK) feedback.push_back(in);
+    }
+    if (feedback.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(feedback.size(), 1u);
+  EXPECT_THAT(feedback[0].summary(), HasSubstr("The VPN drops every hour"));
+  EXPECT_EQ(feedback[0].sentiment(), -2);
+  EXPECT_EQ(FromProtoTime(feedback[0].occur_time()), kT0 - absl::Hours(24));
+
+  // Relationship health reads NPS over 180 days: 2 promoters, 1 detractor.
+  {
+    grpc::ClientContext ctx;
+    v1::GetRelationshipHealthRequest request;
+    request.set_name("relationships/acme");
+    v1::RelationshipHealth health;
+    ASSERT_OK(relationships_->GetRelationshipHealth(&ctx, request, &health));
+    bool found = false;
+    for (const auto& c : health.components()) {
+      if (c.kind() != v1::RelationshipHealth::Component::NPS) continue;
+      found = true;
+      EXPECT_THAT(c.reason(), HasSubstr("NPS +33 from 3 answers"));
+    }
+    EXPECT_TRUE(found);
+  }
+
+  const std::string text = server_->metrics().Render();
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_answers_total{category=\"DETRACTOR\",kind=\"NPS\"} 1"));
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_answers_total{category=\"PROMOTER\",kind=\"NPS\"} 2"));
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_nps{service=\"email\",window=\"30d\"} 33.3"));
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_overall_nps{window=\"90d\"} 33.3"));
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"30d\"} 33.3"));
+}
+
+}  // namespace
+}  // namespace rapport
