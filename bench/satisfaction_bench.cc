@@ -33,13 +33,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "benchmark/benchmark.h"
 #include "services/common/proto_time.h"
 #include "services/satisfaction/satisfaction.h"
@@ -116,7 +117,8 @@ class LoadedStore final {
       int64_t n = 0;
       for (int slot = 0; slot < slots; ++slot) {
         storage::ScanOptions scan;
-        scan.prefix = storage::satkeys::TallyNodePrefix('E', "", level, static_cast<uint32_t>(slot));
+        scan.prefix =
+            storage::satkeys::TallyNodePrefix('E', "", level, static_cast<uint32_t>(slot));
         auto status = store_->ForEach(storage::Cf::kAggregates, scan,
                                       [&n](absl::string_view, absl::string_view) {
                                         ++n;
@@ -127,13 +129,14 @@ class LoadedStore final {
       return n;
     };
     const int64_t days = 730, lanes = 6;
-    std::fprintf(stderr,
-                 "%lld answers: %lld of %lld day counters, %lld of %lld hour counters, %lld of %lld "
-                 "quarter-hour counters exist\n",
-                 static_cast<long long>(answers_), static_cast<long long>(count('D', 1)),
-                 static_cast<long long>(days * lanes), static_cast<long long>(count('H', 24)),
-                 static_cast<long long>(days * 24 * lanes), static_cast<long long>(count('Q', 96)),
-                 static_cast<long long>(days * 96 * lanes));
+    std::fprintf(
+        stderr,
+        "%lld answers: %lld of %lld day counters, %lld of %lld hour counters, %lld of %lld "
+        "quarter-hour counters exist\n",
+        static_cast<long long>(answers_), static_cast<long long>(count('D', 1)),
+        static_cast<long long>(days * lanes), static_cast<long long>(count('H', 24)),
+        static_cast<long long>(days * 24 * lanes), static_cast<long long>(count('Q', 96)),
+        static_cast<long long>(days * 96 * lanes));
   }
 
  private:
@@ -196,7 +199,8 @@ class LoadedStore final {
     if (failed > 0) Die(absl::StrCat(failed, " answers failed, e.g.: ", first_error));
     const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
     std::fprintf(stderr, "loaded %lld answers in %.1f s (%.0f answers/s)\n",
-                 static_cast<long long>(answers_), seconds, static_cast<double>(answers_) / seconds);
+                 static_cast<long long>(answers_), seconds,
+                 static_cast<double>(answers_) / seconds);
   }
 
   const int64_t answers_;
@@ -244,7 +248,8 @@ void BM_GetScore365(benchmark::State& state, LoadedStore* store) {
 }
 
 // Remembers each benchmark's least real and CPU time per iteration over its
-// repetitions, to print ratios.
+// repetitions (or, with --benchmark_report_aggregates_only, its median), to
+// print ratios.
 class RatioReporter final : public benchmark::ConsoleReporter {
  public:
   struct Times {
@@ -253,21 +258,31 @@ class RatioReporter final : public benchmark::ConsoleReporter {
   };
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+      if (run.error_occurred) continue;
+      const Times t{run.GetAdjustedRealTime(), run.GetAdjustedCPUTime()};
       const std::string name = run.run_name.str();
-      auto [it, fresh] = times_.try_emplace(name, Times{run.GetAdjustedRealTime(),
-                                                        run.GetAdjustedCPUTime()});
+      if (run.run_type == Run::RT_Aggregate) {
+        if (run.aggregate_name == "median") medians_[name] = t;
+        continue;
+      }
+      auto [it, fresh] = least_.try_emplace(name, t);
       if (!fresh) {
-        it->second.real = std::min(it->second.real, run.GetAdjustedRealTime());
-        it->second.cpu = std::min(it->second.cpu, run.GetAdjustedCPUTime());
+        it->second.real = std::min(it->second.real, t.real);
+        it->second.cpu = std::min(it->second.cpu, t.cpu);
       }
     }
     ConsoleReporter::ReportRuns(runs);
   }
-  const std::map<std::string, Times>& times() const { return times_; }
+  // The figure of `name`; nullopt if it did not run.
+  std::optional<Times> Get(const std::string& name) const {
+    if (auto it = least_.find(name); it != least_.end()) return it->second;
+    if (auto it = medians_.find(name); it != medians_.end()) return it->second;
+    return std::nullopt;
+  }
 
  private:
-  std::map<std::string, Times> times_;
+  std::map<std::string, Times> least_;
+  std::map<std::string, Times> medians_;
 };
 
 int64_t ParseCount(const char* arg, absl::string_view flag) {
@@ -309,8 +324,9 @@ int main(int argc, char** argv) {
   const std::vector<std::string> zones = {"UTC", "Europe/Berlin", "Asia/Kolkata"};
   for (int64_t n : {small, large}) {
     for (const auto& zone : zones) {
-      benchmark::RegisterBenchmark(absl::StrCat("BM_GetTrend/days:730/zone:", zone, "/answers:", n).c_str(),
-                                   rapport::satisfaction::BM_GetTrend, stores[n].get(), zone)
+      benchmark::RegisterBenchmark(
+          absl::StrCat("BM_GetTrend/days:730/zone:", zone, "/answers:", n).c_str(),
+          rapport::satisfaction::BM_GetTrend, stores[n].get(), zone)
           ->Unit(benchmark::kMillisecond);
     }
     benchmark::RegisterBenchmark(absl::StrCat("BM_GetScore/days:365/answers:", n).c_str(),
@@ -321,17 +337,14 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
-  const auto& t = reporter.times();
-  std::printf("\nTime with %lld answers / time with %lld answers (target: at most 1.5), "
-              "least time of the repetitions:\n",
+  std::printf("\nTime with %lld answers / time with %lld answers (target: at most 1.5):\n",
               static_cast<long long>(large), static_cast<long long>(small));
   std::printf("  %-40s %6s %6s\n", "", "real", "cpu");
   auto ratio = [&](const std::string& name) {
-    auto a = t.find(absl::StrCat(name, "/answers:", large));
-    auto b = t.find(absl::StrCat(name, "/answers:", small));
-    if (a == t.end() || b == t.end() || b->second.real <= 0 || b->second.cpu <= 0) return;
-    std::printf("  %-40s %6.2f %6.2f\n", name.c_str(), a->second.real / b->second.real,
-                a->second.cpu / b->second.cpu);
+    auto a = reporter.Get(absl::StrCat(name, "/answers:", large));
+    auto b = reporter.Get(absl::StrCat(name, "/answers:", small));
+    if (!a || !b || b->real <= 0 || b->cpu <= 0) return;
+    std::printf("  %-40s %6.2f %6.2f\n", name.c_str(), a->real / b->real, a->cpu / b->cpu);
   };
   for (const auto& zone : zones) ratio(absl::StrCat("BM_GetTrend/days:730/zone:", zone));
   ratio("BM_GetScore/days:365");

@@ -94,14 +94,12 @@ SatisfactionMetrics::SatisfactionMetrics(Metrics* metrics, Sources sources, bool
         }
         return out;
       });
-  metrics->AddScrapeGauge(
-      "rapport_satisfaction_overall_nps",
-      "Net Promoter Score (-100..100) of every answer over a rolling window.",
-      [services] { return Samples(*services, "", true, Nps); });
-  metrics->AddScrapeGauge(
-      "rapport_satisfaction_overall_csat_ratio",
-      "CSAT (0..1) of every answer over a rolling window.",
-      [services] { return Samples(*services, "", true, Csat); });
+  metrics->AddScrapeGauge("rapport_satisfaction_overall_nps",
+                          "Net Promoter Score (-100..100) of every answer over a rolling window.",
+                          [services] { return Samples(*services, "", true, Nps); });
+  metrics->AddScrapeGauge("rapport_satisfaction_overall_csat_ratio",
+                          "CSAT (0..1) of every answer over a rolling window.",
+                          [services] { return Samples(*services, "", true, Csat); });
   if (per_relationship) {
     auto relationships = std::make_shared<ScrapeCache>(sources.by_relationship);
     metrics->AddScrapeGauge(

@@ -50,10 +50,14 @@ void FillChange(const ChangeEstimate& c, v1::Change* out) {
 
 std::optional<Scale> ScaleOf(v1::Survey::Kind kind) {
   switch (kind) {
-    case v1::Survey::NPS: return Scale{0, 11};
-    case v1::Survey::CSAT: return Scale{1, 5};
-    case v1::Survey::CES: return Scale{1, 7};
-    default: return std::nullopt;
+    case v1::Survey::NPS:
+      return Scale{0, 11};
+    case v1::Survey::CSAT:
+      return Scale{1, 5};
+    case v1::Survey::CES:
+      return Scale{1, 7};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -72,7 +76,8 @@ v1::Response::Category CategoryOf(v1::Survey::Kind kind, int score) {
       promoter_from = 5;
       passive_from = 4;
       break;
-    default: return v1::Response::CATEGORY_UNSPECIFIED;
+    default:
+      return v1::Response::CATEGORY_UNSPECIFIED;
   }
   if (score >= promoter_from) return v1::Response::PROMOTER;
   if (score >= passive_from) return v1::Response::PASSIVE;
@@ -97,10 +102,14 @@ Tally operator-(Tally a, const Tally& b) { return a -= b; }
 
 absl::Span<int64_t> Tally::Of(v1::Survey::Kind kind) {
   switch (kind) {
-    case v1::Survey::NPS: return absl::MakeSpan(nps);
-    case v1::Survey::CSAT: return absl::MakeSpan(csat);
-    case v1::Survey::CES: return absl::MakeSpan(ces);
-    default: return {};
+    case v1::Survey::NPS:
+      return absl::MakeSpan(nps);
+    case v1::Survey::CSAT:
+      return absl::MakeSpan(csat);
+    case v1::Survey::CES:
+      return absl::MakeSpan(ces);
+    default:
+      return {};
   }
 }
 
@@ -160,8 +169,8 @@ ChangeEstimate Compare(const Estimate& current, const Estimate& previous, int mi
   c.delta = *current.value - *previous.value;
   const double se1 = *current.standard_error, se2 = *previous.standard_error;
   const double denominator = std::sqrt(se1 * se1 + se2 * se2);
-  const bool enough = Significant(current.count, min_sample_size) &&
-                      Significant(previous.count, min_sample_size);
+  const bool enough =
+      Significant(current.count, min_sample_size) && Significant(previous.count, min_sample_size);
   if (denominator > 0) {
     c.z = std::abs(*c.delta) / denominator;
     c.significant = enough && *c.z >= kZ95;

@@ -99,11 +99,9 @@ ChangeEstimate Compare(const Estimate& current, const Estimate& previous, int mi
 
 // Proto output of the figures: counts, estimate, clipped 95% interval, change
 // and the per-score counts.
-void FillNps(const Tally& current, const Tally& previous, int min_sample_size,
-             v1::NpsFigures* out);
+void FillNps(const Tally& current, const Tally& previous, int min_sample_size, v1::NpsFigures* out);
 void FillCsat(const Tally& current, const Tally& previous, int min_sample_size,
               v1::CsatFigures* out);
-void FillCes(const Tally& current, const Tally& previous, int min_sample_size,
-             v1::CesFigures* out);
+void FillCes(const Tally& current, const Tally& previous, int min_sample_size, v1::CesFigures* out);
 
 }  // namespace rapport::satisfaction

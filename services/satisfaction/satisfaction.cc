@@ -51,20 +51,28 @@ std::string FormatUtc(absl::Time t) {
 
 char ScopeTag(Scope::Kind kind) {
   switch (kind) {
-    case Scope::Kind::kSurvey: return kScopeSurvey;
-    case Scope::Kind::kService: return kScopeService;
-    case Scope::Kind::kRelationship: return kScopeRelationship;
-    default: return kScopeEverything;
+    case Scope::Kind::kSurvey:
+      return kScopeSurvey;
+    case Scope::Kind::kService:
+      return kScopeService;
+    case Scope::Kind::kRelationship:
+      return kScopeRelationship;
+    default:
+      return kScopeEverything;
   }
 }
 
 bool LegalTransition(v1::Survey::State from, v1::Survey::State to) {
   if (from == to) return true;
   switch (from) {
-    case v1::Survey::DRAFT: return to == v1::Survey::OPEN || to == v1::Survey::CLOSED;
-    case v1::Survey::OPEN: return to == v1::Survey::CLOSED;
-    case v1::Survey::CLOSED: return to == v1::Survey::OPEN;
-    default: return false;
+    case v1::Survey::DRAFT:
+      return to == v1::Survey::OPEN || to == v1::Survey::CLOSED;
+    case v1::Survey::OPEN:
+      return to == v1::Survey::CLOSED;
+    case v1::Survey::CLOSED:
+      return to == v1::Survey::OPEN;
+    default:
+      return false;
   }
 }
 
@@ -76,12 +84,13 @@ absl::Status ValidateTicket(absl::string_view field, absl::string_view name) {
   absl::string_view id = name;
   bool ok = absl::ConsumePrefix(&id, "tickets/") && !id.empty() && id.size() <= 128;
   for (char c : id) {
-    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                c == '-');
+    ok = ok &&
+         (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
   }
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      field, " must look like 'tickets/{ticket_id}' with 1-128 of A-Z, a-z, 0-9, '.', '_', '-'; got '",
+      field,
+      " must look like 'tickets/{ticket_id}' with 1-128 of A-Z, a-z, 0-9, '.', '_', '-'; got '",
       name, "'"));
 }
 
@@ -101,24 +110,33 @@ struct Buckets {
 
   absl::CivilDay First(absl::CivilDay day) const {
     switch (bucket) {
-      case v1::GetTrendRequest::WEEK: return absl::PrevWeekday(day + 1, absl::Weekday::monday);
-      case v1::GetTrendRequest::MONTH: return absl::CivilDay(absl::CivilMonth(day));
-      default: return day;
+      case v1::GetTrendRequest::WEEK:
+        return absl::PrevWeekday(day + 1, absl::Weekday::monday);
+      case v1::GetTrendRequest::MONTH:
+        return absl::CivilDay(absl::CivilMonth(day));
+      default:
+        return day;
     }
   }
   absl::CivilDay Next(absl::CivilDay first) const {
     switch (bucket) {
-      case v1::GetTrendRequest::WEEK: return first + 7;
-      case v1::GetTrendRequest::MONTH: return absl::CivilDay(absl::CivilMonth(first) + 1);
-      default: return first + 1;
+      case v1::GetTrendRequest::WEEK:
+        return first + 7;
+      case v1::GetTrendRequest::MONTH:
+        return absl::CivilDay(absl::CivilMonth(first) + 1);
+      default:
+        return first + 1;
     }
   }
   // Buckets from the one starting at `first` to the one starting at `last`.
   int64_t Count(absl::CivilDay first, absl::CivilDay last) const {
     switch (bucket) {
-      case v1::GetTrendRequest::WEEK: return (last - first) / 7 + 1;
-      case v1::GetTrendRequest::MONTH: return absl::CivilMonth(last) - absl::CivilMonth(first) + 1;
-      default: return last - first + 1;
+      case v1::GetTrendRequest::WEEK:
+        return (last - first) / 7 + 1;
+      case v1::GetTrendRequest::MONTH:
+        return absl::CivilMonth(last) - absl::CivilMonth(first) + 1;
+      default:
+        return last - first + 1;
     }
   }
   std::string Label(absl::CivilDay first) const {
@@ -131,7 +149,8 @@ struct Buckets {
       }
       case v1::GetTrendRequest::MONTH:
         return absl::StrFormat("%04d-%02d", first.year(), first.month());
-      default: return absl::StrFormat("%04d-%02d-%02d", first.year(), first.month(), first.day());
+      default:
+        return absl::StrFormat("%04d-%02d-%02d", first.year(), first.month(), first.day());
     }
   }
 };
@@ -141,8 +160,9 @@ struct Buckets {
 // page (even an empty one) with a token rather than reading them all. The
 // token resumes after the last entry examined.
 template <typename T>
-absl::Status BoundedScanPage(const storage::Store& store, Cf cf, const storage::ScanOptions& options,
-                             int page_size, int max_examined, uint64_t filter_hash,
+absl::Status BoundedScanPage(const storage::Store& store, Cf cf,
+                             const storage::ScanOptions& options, int page_size, int max_examined,
+                             uint64_t filter_hash,
                              const std::function<absl::StatusOr<std::optional<T>>(
                                  absl::string_view key, absl::string_view value)>& resolve,
                              std::vector<T>* out, std::string* next_page_token) {
@@ -198,7 +218,8 @@ absl::StatusOr<std::unique_ptr<Satisfaction>> Satisfaction::Open(storage::Store*
       return absl::OkStatus();
     }
     key.assign(kKeyBytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) !=
+        1) {
       return absl::InternalError("cannot make a random respondent key");
     }
     txn.batch().Put(Cf::kSatisfaction, keys::RespondentKey(), key);
@@ -213,9 +234,9 @@ std::string Satisfaction::HashRespondent(absl::string_view respondent) const {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_size = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(normalized.data()), normalized.size(), mac, &mac_size);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(mac), mac_size));
+       reinterpret_cast<const unsigned char*>(normalized.data()), normalized.size(), mac,
+       &mac_size);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), mac_size));
 }
 
 // ------------------------------------------------------------------ surveys
@@ -223,7 +244,8 @@ std::string Satisfaction::HashRespondent(absl::string_view respondent) const {
 absl::StatusOr<v1::Survey> Satisfaction::ReadSurvey(absl::string_view id) const {
   v1::Survey s;
   ASSIGN_OR_RETURN(bool found, store_->GetProto(Cf::kSatisfaction, keys::Survey(id), &s));
-  if (!found) return absl::NotFoundError(absl::StrCat("survey ", SurveyName(id), " does not exist"));
+  if (!found)
+    return absl::NotFoundError(absl::StrCat("survey ", SurveyName(id), " does not exist"));
   return s;
 }
 
@@ -247,11 +269,11 @@ absl::Status Satisfaction::ValidateSurvey(const v1::Survey& s) const {
   return absl::OkStatus();
 }
 
-void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request,
-                                Callback<v1::Survey> done) {
+void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request, Callback<v1::Survey> done) {
   absl::Status valid = CheckRequestId(request.request_id());
   if (valid.ok()) valid = ValidateSurvey(request.survey());
-  if (valid.ok() && !request.survey_id().empty()) valid = ValidateId("survey_id", request.survey_id());
+  if (valid.ok() && !request.survey_id().empty())
+    valid = ValidateId("survey_id", request.survey_id());
   if (valid.ok() && !request.survey().service().empty()) {
     valid = references_->CheckService("survey.service", request.survey().service());
   }
@@ -264,11 +286,13 @@ void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request,
   TransactFor<v1::Survey>(
       store_,
       [request, id, now](storage::Txn& txn, v1::Survey* out) -> absl::Status {
-        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateSurvey", request.request_id(), out));
+        ASSIGN_OR_RETURN(bool replay,
+                         FindPriorResult(txn, "CreateSurvey", request.request_id(), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kSatisfaction, keys::Survey(id)));
         if (existing) {
-          return absl::AlreadyExistsError(absl::StrCat("survey ", SurveyName(id), " already exists"));
+          return absl::AlreadyExistsError(
+              absl::StrCat("survey ", SurveyName(id), " already exists"));
         }
         v1::Survey s = request.survey();
         s.set_name(SurveyName(id));
@@ -311,24 +335,25 @@ absl::StatusOr<v1::ListSurveysResponse> Satisfaction::ListSurveys(
   return response;
 }
 
-void Satisfaction::UpdateSurvey(const v1::UpdateSurveyRequest& request,
-                                Callback<v1::Survey> done) {
+void Satisfaction::UpdateSurvey(const v1::UpdateSurveyRequest& request, Callback<v1::Survey> done) {
   absl::Status valid =
-      CheckMask(request.update_mask(), {"display_name", "question", "state",
-                                        "recontact_limit_days", "kind", "service", "relationship"});
+      CheckMask(request.update_mask(), {"display_name", "question", "state", "recontact_limit_days",
+                                        "kind", "service", "relationship"});
   auto id = ParseName("survey.name", request.survey().name(), kCollection);
   if (valid.ok()) valid = id.status();
   for (const auto& path : request.update_mask().paths()) {
     if (!valid.ok()) break;
     if (path == "service" && !request.survey().service().empty()) {
       valid = ParseName("survey.service", request.survey().service(), "services").status();
-      if (valid.ok()) valid = references_->CheckService("survey.service", request.survey().service());
+      if (valid.ok())
+        valid = references_->CheckService("survey.service", request.survey().service());
     }
     if (path == "relationship" && !request.survey().relationship().empty()) {
       valid = ParseName("survey.relationship", request.survey().relationship(), "relationships")
                   .status();
       if (valid.ok()) {
-        valid = references_->CheckRelationship("survey.relationship", request.survey().relationship());
+        valid =
+            references_->CheckRelationship("survey.relationship", request.survey().relationship());
       }
     }
   }
@@ -347,9 +372,9 @@ void Satisfaction::UpdateSurvey(const v1::UpdateSurveyRequest& request,
         v1::Survey next = current;
         auto draft_only = [&](absl::string_view field, bool changes) -> absl::Status {
           if (!changes || current.state() == v1::Survey::DRAFT) return absl::OkStatus();
-          return absl::FailedPreconditionError(absl::StrCat(
-              "survey.", field, " can change only while the survey is DRAFT; ", SurveyName(id),
-              " is ", v1::Survey::State_Name(current.state())));
+          return absl::FailedPreconditionError(
+              absl::StrCat("survey.", field, " can change only while the survey is DRAFT; ",
+                           SurveyName(id), " is ", v1::Survey::State_Name(current.state())));
         };
         for (const auto& path : request.update_mask().paths()) {
           if (path == "display_name") next.set_display_name(in.display_name());
@@ -360,10 +385,9 @@ void Satisfaction::UpdateSurvey(const v1::UpdateSurveyRequest& request,
           }
           if (path == "state") {
             if (!LegalTransition(current.state(), in.state())) {
-              return absl::InvalidArgumentError(
-                  absl::StrCat("survey.state cannot move from ",
-                               v1::Survey::State_Name(current.state()), " to ",
-                               v1::Survey::State_Name(in.state())));
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "survey.state cannot move from ", v1::Survey::State_Name(current.state()), " to ",
+                  v1::Survey::State_Name(in.state())));
             }
             next.set_state(in.state());
           }
@@ -376,12 +400,14 @@ void Satisfaction::UpdateSurvey(const v1::UpdateSurveyRequest& request,
             next.set_service(in.service());
           }
           if (path == "relationship") {
-            RETURN_IF_ERROR(draft_only("relationship", in.relationship() != current.relationship()));
+            RETURN_IF_ERROR(
+                draft_only("relationship", in.relationship() != current.relationship()));
             next.set_relationship(in.relationship());
           }
         }
         RETURN_IF_ERROR(ValidateSurvey(next));
-        *next.mutable_update_time() = ToProtoTime(std::max(now, FromProtoTime(current.update_time())));
+        *next.mutable_update_time() =
+            ToProtoTime(std::max(now, FromProtoTime(current.update_time())));
         next.set_etag(NextEtag(current.etag()));
         txn.batch().PutProto(Cf::kSatisfaction, keys::Survey(id), next);
         *out = std::move(next);
@@ -443,9 +469,9 @@ void Satisfaction::StageAnswer(storage::WriteBatch& batch, const v1::Response& r
   const std::string service = r.service().empty() ? "" : IdOf(r.service());
   const std::string relationship = r.relationship().empty() ? "" : IdOf(r.relationship());
 
-  std::vector<std::string> index = {keys::ByTime(t, survey_id, response_id),
-                                    keys::BySurvey(survey_id, t, response_id),
-                                    keys::ByOwner("nh", r.respondent_hash(), t, survey_id, response_id)};
+  std::vector<std::string> index = {
+      keys::ByTime(t, survey_id, response_id), keys::BySurvey(survey_id, t, response_id),
+      keys::ByOwner("nh", r.respondent_hash(), t, survey_id, response_id)};
   if (!service.empty()) index.push_back(keys::ByOwner("ns", service, t, survey_id, response_id));
   if (!relationship.empty()) {
     index.push_back(keys::ByOwner("nr", relationship, t, survey_id, response_id));
@@ -517,17 +543,19 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
           storage::Txn& txn, v1::Response* out) -> absl::Status {
         applied->reset();
         const std::string name = ResponseName(survey_id, id);
-        ASSIGN_OR_RETURN(bool replay, txn.GetProto(Cf::kSatisfaction,
-                                                   keys::Response(keys::kResponse, survey_id, id), out));
+        ASSIGN_OR_RETURN(
+            bool replay,
+            txn.GetProto(Cf::kSatisfaction, keys::Response(keys::kResponse, survey_id, id), out));
         if (replay) return absl::OkStatus();
-        ASSIGN_OR_RETURN(auto withdrawn,
-                         txn.Get(Cf::kSatisfaction, keys::Response(keys::kWithdrawn, survey_id, id)));
+        ASSIGN_OR_RETURN(auto withdrawn, txn.Get(Cf::kSatisfaction,
+                                                 keys::Response(keys::kWithdrawn, survey_id, id)));
         if (withdrawn) {
           return absl::FailedPreconditionError(
               absl::StrCat("response ", name, " was withdrawn; its id is not accepted again"));
         }
         v1::Survey survey;
-        ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kSatisfaction, keys::Survey(survey_id), &survey));
+        ASSIGN_OR_RETURN(bool found,
+                         txn.GetProto(Cf::kSatisfaction, keys::Survey(survey_id), &survey));
         if (!found) {
           return absl::NotFoundError(
               absl::StrCat("parent ", SurveyName(survey_id), " does not exist"));
@@ -570,13 +598,14 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
         if (marker) {
           auto previous = keys::DecodeRecontact(*marker);
           if (!previous) return absl::DataLossError("recontact marker is malformed");
-          const absl::Time allowed = previous->latest_submit + absl::Hours(24) * RecontactDays(survey);
+          const absl::Time allowed =
+              previous->latest_submit + absl::Hours(24) * RecontactDays(survey);
           if (RecontactDays(survey) > 0 && submitted < allowed) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "the respondent answered ", SurveyName(survey_id), " at ",
-                FormatUtc(previous->latest_submit), "; its recontact limit is ",
-                RecontactDays(survey), " days, so the next answer is allowed from ",
-                FormatUtc(allowed)));
+            return absl::FailedPreconditionError(
+                absl::StrCat("the respondent answered ", SurveyName(survey_id), " at ",
+                             FormatUtc(previous->latest_submit), "; its recontact limit is ",
+                             RecontactDays(survey), " days, so the next answer is allowed from ",
+                             FormatUtc(allowed)));
           }
           if (previous->latest_submit > submitted) {
             latest = previous->latest_submit;
@@ -591,7 +620,8 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
         *r.mutable_create_time() = ToProtoTime(now);
         StageAnswer(txn.batch(), r, +1);
         txn.batch().Put(Cf::kSatisfaction, marker_key, keys::EncodeRecontact(latest, latest_id));
-        if (IsDetractorComment(r) && feedback_hook_) RETURN_IF_ERROR(feedback_hook_(txn, survey, r));
+        if (IsDetractorComment(r) && feedback_hook_)
+          RETURN_IF_ERROR(feedback_hook_(txn, survey, r));
         *out = std::move(r);
         *applied = std::move(survey);
         return absl::OkStatus();
@@ -607,13 +637,15 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
       });
 }
 
-absl::StatusOr<v1::Response> Satisfaction::GetResponse(const v1::GetResponseRequest& request) const {
+absl::StatusOr<v1::Response> Satisfaction::GetResponse(
+    const v1::GetResponseRequest& request) const {
   ASSIGN_OR_RETURN(auto ids, ParseChildName("name", request.name(), kCollection, "responses"));
   v1::Response r;
   ASSIGN_OR_RETURN(bool found,
                    store_->GetProto(Cf::kSatisfaction,
                                     keys::Response(keys::kResponse, ids.first, ids.second), &r));
-  if (!found) return absl::NotFoundError(absl::StrCat("response ", request.name(), " does not exist"));
+  if (!found)
+    return absl::NotFoundError(absl::StrCat("response ", request.name(), " does not exist"));
   return r;
 }
 
@@ -631,17 +663,18 @@ absl::StatusOr<v1::ListResponsesResponse> Satisfaction::ListResponses(
   ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
   std::string relationship, service, respondent_hash;
   if (!request.relationship().empty()) {
-    ASSIGN_OR_RETURN(relationship, ParseName("relationship", request.relationship(), "relationships"));
+    ASSIGN_OR_RETURN(relationship,
+                     ParseName("relationship", request.relationship(), "relationships"));
   }
   if (!request.service().empty()) {
     ASSIGN_OR_RETURN(service, ParseName("service", request.service(), "services"));
   }
   RETURN_IF_ERROR(
       CheckEnum("category", v1::Response::Category_descriptor(), request.category(), false));
-  const absl::Time start = request.has_start_time() ? FromProtoTime(request.start_time())
-                                                    : absl::InfinitePast();
-  const absl::Time end = request.has_end_time() ? FromProtoTime(request.end_time())
-                                                : absl::InfiniteFuture();
+  const absl::Time start =
+      request.has_start_time() ? FromProtoTime(request.start_time()) : absl::InfinitePast();
+  const absl::Time end =
+      request.has_end_time() ? FromProtoTime(request.end_time()) : absl::InfiniteFuture();
   if (end <= start) return absl::InvalidArgumentError("end_time must be after start_time");
   if (!request.respondent().empty()) {
     const std::string respondent(absl::StripAsciiWhitespace(request.respondent()));
@@ -651,8 +684,8 @@ absl::StatusOr<v1::ListResponsesResponse> Satisfaction::ListResponses(
   const std::string category = absl::StrCat(request.category());
   const std::string from = absl::StrCat(absl::ToUnixMicros(start)),
                     to = absl::StrCat(absl::ToUnixMicros(end));
-  const uint64_t hash = FilterHash({"responses", request.parent(), relationship, service, category,
-                                    from, to, respondent_hash});
+  const uint64_t hash = FilterHash(
+      {"responses", request.parent(), relationship, service, category, from, to, respondent_hash});
   ASSIGN_OR_RETURN(std::string resume, DecodePageToken(request.page_token(), hash));
 
   // The most selective index; the other filters apply to the records.
@@ -688,17 +721,16 @@ absl::StatusOr<v1::ListResponsesResponse> Satisfaction::ListResponses(
         if (!entry) return absl::DataLossError("malformed response index entry");
         if (survey_id && entry->survey_id != *survey_id) return std::optional<v1::Response>();
         v1::Response r;
-        ASSIGN_OR_RETURN(bool found,
-                         store_->GetProto(Cf::kSatisfaction,
-                                          keys::Response(keys::kResponse, entry->survey_id,
-                                                         entry->response_id),
-                                          &r));
+        ASSIGN_OR_RETURN(
+            bool found,
+            store_->GetProto(Cf::kSatisfaction,
+                             keys::Response(keys::kResponse, entry->survey_id, entry->response_id),
+                             &r));
         // Withdrawn since the entry was read.
         if (!found) return std::optional<v1::Response>();
-        const bool match =
-            (relationship.empty() || r.relationship() == request.relationship()) &&
-            (service.empty() || r.service() == request.service()) &&
-            (request.category() == 0 || r.category() == request.category());
+        const bool match = (relationship.empty() || r.relationship() == request.relationship()) &&
+                           (service.empty() || r.service() == request.service()) &&
+                           (request.category() == 0 || r.category() == request.category());
         if (!match) return std::optional<v1::Response>();
         return std::optional<v1::Response>(std::move(r));
       },
@@ -719,13 +751,16 @@ void Satisfaction::WithdrawResponse(const v1::WithdrawResponseRequest& request,
         withdrawn->reset();
         const auto& [survey_id, id] = ids;
         v1::Response r;
-        ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kSatisfaction,
-                                                  keys::Response(keys::kResponse, survey_id, id), &r));
+        ASSIGN_OR_RETURN(
+            bool found,
+            txn.GetProto(Cf::kSatisfaction, keys::Response(keys::kResponse, survey_id, id), &r));
         if (!found) {
-          ASSIGN_OR_RETURN(auto tombstone, txn.Get(Cf::kSatisfaction,
-                                                   keys::Response(keys::kWithdrawn, survey_id, id)));
+          ASSIGN_OR_RETURN(
+              auto tombstone,
+              txn.Get(Cf::kSatisfaction, keys::Response(keys::kWithdrawn, survey_id, id)));
           if (!tombstone) {
-            return absl::NotFoundError(absl::StrCat("response ", request.name(), " does not exist"));
+            return absl::NotFoundError(
+                absl::StrCat("response ", request.name(), " does not exist"));
           }
           *out = true;  // Withdrawn before: nothing left to do.
           return absl::OkStatus();
@@ -745,8 +780,8 @@ void Satisfaction::WithdrawResponse(const v1::WithdrawResponseRequest& request,
           storage::ScanOptions scan;
           scan.prefix = keys::ByOwnerPrefix("nh", r.respondent_hash());
           absl::Status error;
-          RETURN_IF_ERROR(store_->ForEach(
-              Cf::kIndex, scan, [&](absl::string_view key, absl::string_view) {
+          RETURN_IF_ERROR(
+              store_->ForEach(Cf::kIndex, scan, [&](absl::string_view key, absl::string_view) {
                 auto entry = keys::DecodeIndexSuffix(key.substr(scan.prefix.size()), std::nullopt);
                 if (!entry) {
                   error = absl::DataLossError("malformed response index entry");
@@ -801,7 +836,8 @@ absl::StatusOr<Scope> Satisfaction::ResolveScope(absl::string_view field,
     return Scope::Relationship(id);
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      field, " must be empty (every answer), surveys/{id}, services/{id} or relationships/{id}; got '",
+      field,
+      " must be empty (every answer), surveys/{id}, services/{id} or relationships/{id}; got '",
       scope, "'"));
 }
 
@@ -870,17 +906,15 @@ absl::StatusOr<std::vector<std::string>> Satisfaction::ScopesWithAnswers(Scope::
 
 absl::StatusOr<v1::Score> Satisfaction::GetScore(const v1::GetScoreRequest& request) const {
   ASSIGN_OR_RETURN(Scope scope, ResolveScope("scope", request.scope()));
-  const absl::Time end =
-      request.has_end_time() ? FromProtoTime(request.end_time()) : clock_->Now();
+  const absl::Time end = request.has_end_time() ? FromProtoTime(request.end_time()) : clock_->Now();
   absl::Time start;
   if (request.rolling_days() != 0) {
     if (request.has_start_time()) {
       return absl::InvalidArgumentError("give rolling_days or start_time, not both");
     }
     if (request.rolling_days() < 1 || request.rolling_days() > kMaxWindowDays) {
-      return absl::InvalidArgumentError(absl::StrCat("rolling_days must be between 1 and ",
-                                                     kMaxWindowDays, ", got ",
-                                                     request.rolling_days()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rolling_days must be between 1 and ", kMaxWindowDays, ", got ", request.rolling_days()));
     }
     start = end - absl::Hours(24) * request.rolling_days();
   } else {
@@ -890,8 +924,8 @@ absl::StatusOr<v1::Score> Satisfaction::GetScore(const v1::GetScoreRequest& requ
     start = FromProtoTime(request.start_time());
     if (end < start) return absl::InvalidArgumentError("end_time must not be before start_time");
     if (end - start > absl::Hours(24) * kMaxWindowDays) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "start_time..end_time spans more than ", kMaxWindowDays, " days"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("start_time..end_time spans more than ", kMaxWindowDays, " days"));
     }
   }
   ASSIGN_OR_RETURN(ScoreFigures f, Score(scope, start, end));
@@ -914,8 +948,7 @@ absl::StatusOr<v1::Trend> Satisfaction::GetTrend(const v1::GetTrendRequest& requ
       CheckEnum("bucket", v1::GetTrendRequest::Bucket_descriptor(), request.bucket(), true));
   if (!request.has_start_time()) return absl::InvalidArgumentError("start_time is required");
   const absl::Time start = FromProtoTime(request.start_time());
-  const absl::Time end =
-      request.has_end_time() ? FromProtoTime(request.end_time()) : clock_->Now();
+  const absl::Time end = request.has_end_time() ? FromProtoTime(request.end_time()) : clock_->Now();
   if (end <= start) return absl::InvalidArgumentError("end_time must be after start_time");
   const std::string zone = request.time_zone().empty() ? "UTC" : request.time_zone();
   absl::TimeZone tz;
@@ -924,9 +957,8 @@ absl::StatusOr<v1::Trend> Satisfaction::GetTrend(const v1::GetTrendRequest& requ
         absl::StrCat("time_zone '", zone, "' is not an IANA time zone (e.g. Europe/Berlin)"));
   }
   if (request.rolling_days() < 0 || request.rolling_days() > kMaxWindowDays) {
-    return absl::InvalidArgumentError(absl::StrCat("rolling_days must be between 0 and ",
-                                                   kMaxWindowDays, ", got ",
-                                                   request.rolling_days()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rolling_days must be between 0 and ", kMaxWindowDays, ", got ", request.rolling_days()));
   }
   const Buckets buckets{request.bucket()};
   const absl::CivilDay first = buckets.First(absl::ToCivilDay(start, tz));
@@ -944,7 +976,8 @@ absl::StatusOr<v1::Trend> Satisfaction::GetTrend(const v1::GetTrendRequest& requ
   std::vector<absl::CivilDay> starts;
   absl::CivilDay previous = first - 1;
   starts.push_back(buckets.First(previous));
-  for (absl::CivilDay d = first; starts.size() < static_cast<size_t>(count) + 2; d = buckets.Next(d)) {
+  for (absl::CivilDay d = first; starts.size() < static_cast<size_t>(count) + 2;
+       d = buckets.Next(d)) {
     starts.push_back(d);
   }
   auto instant = [&tz](absl::CivilDay d) { return CeilToQuarter(absl::FromCivil(d, tz)); };

@@ -53,8 +53,7 @@ class References {
   virtual ~References() = default;
   // OK if `name` (`services/{id}`) is in the SLA catalog; NOT_FOUND naming
   // `field` if not.
-  virtual absl::Status CheckService(absl::string_view /*field*/,
-                                    absl::string_view /*name*/) const {
+  virtual absl::Status CheckService(absl::string_view /*field*/, absl::string_view /*name*/) const {
     return absl::OkStatus();
   }
   // OK if `name` (`relationships/{id}`) is in the register; NOT_FOUND naming
@@ -75,9 +74,7 @@ struct Scope {
   static Scope Everything() { return {}; }
   static Scope Survey(absl::string_view id) { return {Kind::kSurvey, std::string(id)}; }
   static Scope Service(absl::string_view id) { return {Kind::kService, std::string(id)}; }
-  static Scope Relationship(absl::string_view id) {
-    return {Kind::kRelationship, std::string(id)};
-  }
+  static Scope Relationship(absl::string_view id) { return {Kind::kRelationship, std::string(id)}; }
 };
 
 // Scores of a scope over a window [start, end), with changes against the

@@ -18,7 +18,8 @@ class SatisfactionGrpc final : public v1::SatisfactionService::CallbackService {
 
   Reactor* CreateSurvey(Ctx* c, const v1::CreateSurveyRequest* r, v1::Survey* o) override;
   Reactor* GetSurvey(Ctx* c, const v1::GetSurveyRequest* r, v1::Survey* o) override;
-  Reactor* ListSurveys(Ctx* c, const v1::ListSurveysRequest* r, v1::ListSurveysResponse* o) override;
+  Reactor* ListSurveys(Ctx* c, const v1::ListSurveysRequest* r,
+                       v1::ListSurveysResponse* o) override;
   Reactor* UpdateSurvey(Ctx* c, const v1::UpdateSurveyRequest* r, v1::Survey* o) override;
   Reactor* DeleteSurvey(Ctx* c, const v1::DeleteSurveyRequest* r, Empty* o) override;
   Reactor* SubmitResponse(Ctx* c, const v1::SubmitResponseRequest* r, v1::Response* o) override;

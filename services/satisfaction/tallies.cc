@@ -39,7 +39,8 @@ std::vector<SlotTerm> TermsOf(int blocks, int hours, int quarters) {
   }
   const int hour_base = 6 * blocks;
   for (int h = 0; h < std::abs(hours); ++h) {
-    terms.push_back(hours > 0 ? SlotTerm{1, 'H', hour_base + h} : SlotTerm{-1, 'H', hour_base - 1 - h});
+    terms.push_back(hours > 0 ? SlotTerm{1, 'H', hour_base + h}
+                              : SlotTerm{-1, 'H', hour_base - 1 - h});
   }
   const int quarter_base = 4 * (hour_base + hours);
   for (int q = 0; q < std::abs(quarters); ++q) {
@@ -84,10 +85,10 @@ struct SlotRows {
 
 // Scans the keys of one slot with days in [first, last]; `visit` gets each
 // key's day, kind, lane and value.
-absl::Status ScanSlot(const storage::Store& store, char scope, absl::string_view scope_id,
-                      char level, int slot, int64_t first, int64_t last,
-                      const std::function<absl::Status(const keys::TallySuffix&,
-                                                       absl::string_view)>& visit) {
+absl::Status ScanSlot(
+    const storage::Store& store, char scope, absl::string_view scope_id, char level, int slot,
+    int64_t first, int64_t last,
+    const std::function<absl::Status(const keys::TallySuffix&, absl::string_view)>& visit) {
   storage::ScanOptions scan;
   scan.prefix = keys::TallyNodePrefix(scope, scope_id, level, static_cast<uint32_t>(slot));
   scan.lower = keys::TallyDayBound(scope, scope_id, level, static_cast<uint32_t>(slot), first);
@@ -143,8 +144,8 @@ SlotTime SlotOf(absl::Time t) {
 }
 
 absl::Time CeilToQuarter(absl::Time t) {
-  const absl::Time floor =
-      absl::FromUnixSeconds(FloorDiv(absl::ToUnixSeconds(t), kSecondsPerQuarter) * kSecondsPerQuarter);
+  const absl::Time floor = absl::FromUnixSeconds(
+      FloorDiv(absl::ToUnixSeconds(t), kSecondsPerQuarter) * kSecondsPerQuarter);
   return floor == t ? t : floor + absl::Seconds(kSecondsPerQuarter);
 }
 

@@ -1,10 +1,11 @@
 // The score arithmetic against hand-computed values, the slot decomposition
 // of window edges, and the round trip of every satisfaction key layout.
+#include "services/satisfaction/figures.h"
+
 #include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/satisfaction/figures.h"
 #include "services/satisfaction/tallies.h"
 #include "storage/key_codec.h"
 
@@ -164,7 +165,8 @@ TEST(FiguresTest, ChangeIsSignificantAtZOf196WithEnoughAnswers) {
 }
 
 TEST(SlotsTest, SlotOfAndCeilToQuarter) {
-  const absl::Time t = absl::FromCivil(absl::CivilSecond(2026, 10, 25, 22, 59, 59), absl::UTCTimeZone());
+  const absl::Time t =
+      absl::FromCivil(absl::CivilSecond(2026, 10, 25, 22, 59, 59), absl::UTCTimeZone());
   const SlotTime slot = SlotOf(t);
   EXPECT_EQ(slot.day, absl::CivilDay(2026, 10, 25) - absl::CivilDay(1970, 1, 1));
   EXPECT_EQ(slot.quarter, 22 * 4 + 3);
@@ -197,8 +199,8 @@ TEST(SlotsTest, PrefixTermsCountExactlyTheQuartersBeforeTheEdge) {
     EXPECT_LE(reads, 7) << "quarter " << q;
   }
   // Local midnight in Berlin is 22:00 or 23:00 UTC: the day minus one or two hours.
-  EXPECT_THAT(PrefixTerms(88), ElementsAre(SlotTerm{1, 'D', 0}, SlotTerm{-1, 'H', 23},
-                                           SlotTerm{-1, 'H', 22}));
+  EXPECT_THAT(PrefixTerms(88),
+              ElementsAre(SlotTerm{1, 'D', 0}, SlotTerm{-1, 'H', 23}, SlotTerm{-1, 'H', 22}));
   EXPECT_THAT(PrefixTerms(92), ElementsAre(SlotTerm{1, 'D', 0}, SlotTerm{-1, 'H', 23}));
   // In Kolkata it is 18:30 UTC: the day minus the last block plus two quarters.
   EXPECT_THAT(PrefixTerms(74), ElementsAre(SlotTerm{1, 'D', 0}, SlotTerm{-1, 'B', 3},
@@ -240,8 +242,8 @@ TEST(SatKeysTest, IndexEntriesRoundTripNewestFirst) {
   EXPECT_LT(keys::BySurvey("s", late, "r"), keys::BySurvey("s", early, "a"));
 
   const std::string prefix = keys::BySurveyPrefix("s");
-  entry = keys::DecodeIndexSuffix(absl::string_view(keys::BySurvey("s", late, "r")).substr(prefix.size()),
-                                  std::string("s"));
+  entry = keys::DecodeIndexSuffix(
+      absl::string_view(keys::BySurvey("s", late, "r")).substr(prefix.size()), std::string("s"));
   ASSERT_TRUE(entry.has_value());
   EXPECT_EQ(entry->submit_time, late);
   EXPECT_EQ(entry->response_id, "r");
@@ -270,7 +272,8 @@ TEST(SatKeysTest, TallyKeysRoundTripAndSortByDay) {
   EXPECT_EQ(suffix->day, -3);
   EXPECT_EQ(suffix->kind, 1u);
   EXPECT_EQ(suffix->lane, 5u);
-  EXPECT_LT(keys::Tally('S', "email", 'H', 22, -3, 3, 0), keys::Tally('S', "email", 'H', 22, 2, 1, 0));
+  EXPECT_LT(keys::Tally('S', "email", 'H', 22, -3, 3, 0),
+            keys::Tally('S', "email", 'H', 22, 2, 1, 0));
   EXPECT_GE(key, keys::TallyDayBound('S', "email", 'H', 22, -3));
   EXPECT_LT(key, keys::TallyDayBound('S', "email", 'H', 22, -2));
   EXPECT_EQ(keys::DecodeTallySuffix("bad"), std::nullopt);

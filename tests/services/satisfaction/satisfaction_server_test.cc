@@ -8,6 +8,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "rapport/v1/escalations.grpc.pb.h"
 #include "rapport/v1/relationships.grpc.pb.h"
 #include "rapport/v1/satisfaction.grpc.pb.h"
 #include "rapport/v1/sla.grpc.pb.h"
@@ -23,23 +24,69 @@ using ::grpc::StatusCode;
 using ::rapport::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone());
+const absl::Time kT0 =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone());
 
 class SatisfactionServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Start(/*escalate_detractors=*/false); }
+
+  void Start(bool escalate_detractors) {
     ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.metrics_listen = "";
     config.data_dir = dir_.Sub("data");
     config.clock = &clock_;
     config.per_relationship_metrics = true;
+    config.escalate_detractors = escalate_detractors;
+    config.default_escalation_policy = "escalation_policies/oncall";
+    server_.reset();
     ASSERT_OK_AND_ASSIGN(server_, RapportServer::Start(config));
     auto channel = server_->InProcessChannel();
     satisfaction_ = v1::SatisfactionService::NewStub(channel);
     relationships_ = v1::RelationshipService::NewStub(channel);
     catalog_ = v1::SlaCatalogService::NewStub(channel);
+    escalations_ = v1::EscalationService::NewStub(channel);
     health_ = grpc::health::v1::Health::NewStub(channel);
+  }
+
+  grpc::Status CreateRelationship(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id(id);
+    request.mutable_relationship()->set_display_name(id);
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship out;
+    return relationships_->CreateRelationship(&ctx, request, &out);
+  }
+
+  grpc::Status CreateSurvey(const std::string& service, const std::string& relationship) {
+    grpc::ClientContext ctx;
+    v1::CreateSurveyRequest request;
+    request.set_survey_id("pulse");
+    auto* s = request.mutable_survey();
+    s->set_display_name("Pulse");
+    s->set_question("How likely are you to recommend IT?");
+    s->set_kind(v1::Survey::NPS);
+    s->set_state(v1::Survey::OPEN);
+    s->set_service(service);
+    s->set_relationship(relationship);
+    v1::Survey out;
+    return satisfaction_->CreateSurvey(&ctx, request, &out);
+  }
+
+  grpc::Status Submit(const std::string& respondent, int score, const std::string& comment,
+                      const std::string& response_id = "") {
+    grpc::ClientContext ctx;
+    v1::SubmitResponseRequest request;
+    request.set_parent("surveys/pulse");
+    request.set_respondent(respondent);
+    request.set_response_id(response_id);
+    request.mutable_response()->set_score(score);
+    request.mutable_response()->set_comment(comment);
+    *request.mutable_response()->mutable_submit_time() = ToProtoTime(kT0 - absl::Hours(24));
+    v1::Response out;
+    return satisfaction_->SubmitResponse(&ctx, request, &out);
   }
 
   testing::TempDir dir_;
@@ -48,6 +95,7 @@ class SatisfactionServerTest : public ::testing::Test {
   std::unique_ptr<v1::SatisfactionService::Stub> satisfaction_;
   std::unique_ptr<v1::RelationshipService::Stub> relationships_;
   std::unique_ptr<v1::SlaCatalogService::Stub> catalog_;
+  std::unique_ptr<v1::EscalationService::Stub> escalations_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
@@ -68,47 +116,16 @@ TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
     v1::Service out;
     ASSERT_OK(catalog_->CreateService(&ctx, request, &out));
   }
-  {
-    grpc::ClientContext ctx;
-    v1::CreateRelationshipRequest request;
-    request.set_relationship_id("acme");
-    request.mutable_relationship()->set_display_name("Acme");
-    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
-    v1::Relationship out;
-    ASSERT_OK(relationships_->CreateRelationship(&ctx, request, &out));
-  }
-  auto create_survey = [&](const std::string& service, const std::string& relationship) {
-    grpc::ClientContext ctx;
-    v1::CreateSurveyRequest request;
-    request.set_survey_id("pulse");
-    auto* s = request.mutable_survey();
-    s->set_display_name("Pulse");
-    s->set_question("How likely are you to recommend IT?");
-    s->set_kind(v1::Survey::NPS);
-    s->set_state(v1::Survey::OPEN);
-    s->set_service(service);
-    s->set_relationship(relationship);
-    v1::Survey out;
-    return satisfaction_->CreateSurvey(&ctx, request, &out);
-  };
+  ASSERT_OK(CreateRelationship("acme"));
   // Names are checked against the catalog and the register.
-  EXPECT_THAT(create_survey("services/nope", ""),
+  EXPECT_THAT(CreateSurvey("services/nope", ""),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.service services/nope")));
-  EXPECT_THAT(create_survey("", "relationships/nope"),
+  EXPECT_THAT(CreateSurvey("", "relationships/nope"),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.relationship relationships/nope")));
-  ASSERT_OK(create_survey("services/email", "relationships/acme"));
-
-  for (int i = 0; i < 3; ++i) {
-    grpc::ClientContext ctx;
-    v1::SubmitResponseRequest request;
-    request.set_parent("surveys/pulse");
-    request.set_respondent(absl::StrCat("person-", i));
-    request.mutable_response()->set_score(i == 0 ? 2 : 10);
-    if (i == 0) request.mutable_response()->set_comment("The VPN drops every hour");
-    *request.mutable_response()->mutable_submit_time() = ToProtoTime(kT0 - absl::Hours(24));
-    v1::Response out;
-    ASSERT_OK(satisfaction_->SubmitResponse(&ctx, request, &out));
-  }
+  ASSERT_OK(CreateSurvey("services/email", "relationships/acme"));
+  ASSERT_OK(Submit("person-0", 2, "The VPN drops every hour"));
+  ASSERT_OK(Submit("person-1", 10, ""));
+  ASSERT_OK(Submit("person-2", 10, ""));
 
   // The detractor's comment is logged on the relationship, in its own write
   // right after the answer's.
@@ -133,7 +150,7 @@ TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
   {
     grpc::ClientContext ctx;
     v1::GetRelationshipHealthRequest request;
-    request.set_name("relationships/acme");
+    request.set_relationship("relationships/acme");
     v1::RelationshipHealth health;
     ASSERT_OK(relationships_->GetRelationshipHealth(&ctx, request, &health));
     bool found = false;
@@ -146,11 +163,48 @@ TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
   }
 
   const std::string text = server_->metrics().Render();
-  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_answers_total{category=\"DETRACTOR\",kind=\"NPS\"} 1"));
-  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_answers_total{category=\"PROMOTER\",kind=\"NPS\"} 2"));
+  EXPECT_THAT(
+      text, HasSubstr("rapport_satisfaction_answers_total{category=\"DETRACTOR\",kind=\"NPS\"} 1"));
+  EXPECT_THAT(
+      text, HasSubstr("rapport_satisfaction_answers_total{category=\"PROMOTER\",kind=\"NPS\"} 2"));
   EXPECT_THAT(text, HasSubstr("rapport_satisfaction_nps{service=\"email\",window=\"30d\"} 33.3"));
   EXPECT_THAT(text, HasSubstr("rapport_satisfaction_overall_nps{window=\"90d\"} 33.3"));
-  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"30d\"} 33.3"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"30d\"} 33.3"));
+}
+
+TEST_F(SatisfactionServerTest, DetractorCommentsOpenEscalationsInTheAnswersWriteWhenAsked) {
+  Start(/*escalate_detractors=*/true);
+  {
+    grpc::ClientContext ctx;
+    v1::CreateEscalationPolicyRequest request;
+    request.set_policy_id("oncall");
+    request.mutable_policy()->set_display_name("On call");
+    auto* level = request.mutable_policy()->add_levels();
+    level->set_name("l1");
+    level->add_targets("team-service-desk");
+    level->mutable_ack_wait()->set_seconds(600);
+    v1::EscalationPolicy out;
+    ASSERT_OK(escalations_->CreateEscalationPolicy(&ctx, request, &out));
+  }
+  ASSERT_OK(CreateRelationship("acme"));
+  ASSERT_OK(CreateSurvey("", "relationships/acme"));
+  ASSERT_OK(Submit("person-0", 1, "Nobody answers the phone", "r-0"));
+  ASSERT_OK(Submit("person-0", 1, "Nobody answers the phone", "r-0"));  // A retry.
+  ASSERT_OK(Submit("person-1", 3, ""));                                 // No comment.
+  ASSERT_OK(Submit("person-2", 8, "Fine"));                             // Passive.
+  grpc::ClientContext ctx;
+  v1::ListEscalationsRequest request;
+  request.set_relationship("relationships/acme");
+  v1::ListEscalationsResponse response;
+  ASSERT_OK(escalations_->ListEscalations(&ctx, request, &response));
+  ASSERT_EQ(response.escalations_size(), 1);
+  const v1::Escalation& e = response.escalations(0);
+  EXPECT_EQ(e.source(), v1::Escalation::LOW_SATISFACTION);
+  EXPECT_EQ(e.title(), "Detractor (score 1) on Pulse");
+  EXPECT_EQ(e.description(), "Nobody answers the phone");
 }
 
 }  // namespace

@@ -194,7 +194,8 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
   v1::Survey again;
   ASSERT_OK(CreateSurvey(in, "pulse", &again, "req-1"));
   EXPECT_EQ(again.SerializeAsString(), created.SerializeAsString());
-  EXPECT_THAT(CreateSurvey(in, "pulse"), StatusIs(StatusCode::ALREADY_EXISTS, HasSubstr("surveys/pulse")));
+  EXPECT_THAT(CreateSurvey(in, "pulse"),
+              StatusIs(StatusCode::ALREADY_EXISTS, HasSubstr("surveys/pulse")));
   v1::Survey generated;
   ASSERT_OK(CreateSurvey(NewSurvey(v1::Survey::CSAT), "", &generated));
   EXPECT_THAT(generated.name(), ::testing::MatchesRegex("surveys/[a-z2-7]{16}"));
@@ -233,7 +234,8 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
   v1::ListSurveysRequest request;
   request.set_page_size(1);
   const auto all = list(request);
-  EXPECT_THAT(all, ::testing::UnorderedElementsAre("surveys/effort", generated.name(), "surveys/pulse"));
+  EXPECT_THAT(all,
+              ::testing::UnorderedElementsAre("surveys/effort", generated.name(), "surveys/pulse"));
   EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
   request.set_state(v1::Survey::OPEN);
   EXPECT_THAT(list(request), ElementsAre(generated.name()));
@@ -255,8 +257,9 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
   ASSERT_OK(SetState("surveys/pulse", v1::Survey::OPEN));
   change.set_etag("");
   change.set_kind(v1::Survey::NPS);
-  EXPECT_THAT(UpdateSurvey(change, {"kind"}),
-              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("survey.kind can change only while")));
+  EXPECT_THAT(
+      UpdateSurvey(change, {"kind"}),
+      StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("survey.kind can change only while")));
   change.set_service("services/erp");
   EXPECT_THAT(UpdateSurvey(change, {"service"}),
               StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("survey.service")));
@@ -264,7 +267,8 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
   EXPECT_THAT(UpdateSurvey(change, {"service"}),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.service services/unknown")));
   EXPECT_THAT(SetState("surveys/pulse", v1::Survey::DRAFT),
-              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.state cannot move from OPEN to DRAFT")));
+              StatusIs(StatusCode::INVALID_ARGUMENT,
+                       HasSubstr("survey.state cannot move from OPEN to DRAFT")));
   EXPECT_THAT(UpdateSurvey(change, {"etag"}),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("update_mask")));
   change.set_recontact_limit_days(4000);
@@ -281,9 +285,11 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
   };
   v1::Response answer;
   ASSERT_OK(Submit("surveys/pulse", "jane", 4, clock_.Now(), &answer));
-  EXPECT_THAT(remove("surveys/pulse"), StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("OPEN")));
+  EXPECT_THAT(remove("surveys/pulse"),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("OPEN")));
   ASSERT_OK(SetState("surveys/pulse", v1::Survey::CLOSED));
-  EXPECT_THAT(remove("surveys/pulse"), StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("answers")));
+  EXPECT_THAT(remove("surveys/pulse"),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("answers")));
   ASSERT_OK(Withdraw(answer.name()));
   ASSERT_OK(remove("surveys/pulse"));
   EXPECT_THAT(remove("surveys/pulse"), StatusIs(StatusCode::NOT_FOUND));
@@ -295,20 +301,25 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
 TEST_F(SatisfactionServiceTest, BadSurveysAreRefusedNamingTheField) {
   v1::Survey s = NewSurvey(v1::Survey::NPS);
   s.set_display_name("");
-  EXPECT_THAT(CreateSurvey(s, "a"), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.display_name")));
+  EXPECT_THAT(CreateSurvey(s, "a"),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.display_name")));
   s = NewSurvey(v1::Survey::KIND_UNSPECIFIED);
   EXPECT_THAT(CreateSurvey(s, "a"),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.kind is required")));
   s = NewSurvey(static_cast<v1::Survey::Kind>(9));
-  EXPECT_THAT(CreateSurvey(s, "a"), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.kind")));
+  EXPECT_THAT(CreateSurvey(s, "a"),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.kind")));
   s = NewSurvey(v1::Survey::NPS);
   s.set_question("");
-  EXPECT_THAT(CreateSurvey(s, "a"), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.question")));
+  EXPECT_THAT(CreateSurvey(s, "a"),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.question")));
   s = NewSurvey(v1::Survey::NPS);
   s.set_service("email");
-  EXPECT_THAT(CreateSurvey(s, "a"), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.service")));
+  EXPECT_THAT(CreateSurvey(s, "a"),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("survey.service")));
   s.set_service("services/nope");
-  EXPECT_THAT(CreateSurvey(s, "a"), StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.service services/nope")));
+  EXPECT_THAT(CreateSurvey(s, "a"),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("survey.service services/nope")));
   s = NewSurvey(v1::Survey::NPS);
   s.set_relationship("relationships/nope");
   EXPECT_THAT(CreateSurvey(s, "a"),
@@ -388,11 +399,13 @@ TEST_F(SatisfactionServiceTest, SubmitGetAndBadAnswersWriteNothing) {
         std::tuple{"surveys/csat", 6, "between 1 and 5"},
         std::tuple{"surveys/ces", 8, "between 1 and 7 for a CES survey; got 8"}}) {
     EXPECT_THAT(Submit(survey, "x", score, at),
-                StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.score must be " + std::string(range))));
+                StatusIs(StatusCode::INVALID_ARGUMENT,
+                         HasSubstr("response.score must be " + std::string(range))));
   }
   EXPECT_THAT(Submit("surveys/nope", "x", 5, at),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("parent surveys/nope does not exist")));
-  EXPECT_THAT(Submit("nope", "x", 5, at), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("parent")));
+  EXPECT_THAT(Submit("nope", "x", 5, at),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("parent")));
   EXPECT_THAT(Submit("surveys/draft", "x", 5, at),
               StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("surveys/draft is DRAFT")));
   EXPECT_THAT(Submit("surveys/closed", "x", 5, at),
@@ -401,30 +414,27 @@ TEST_F(SatisfactionServiceTest, SubmitGetAndBadAnswersWriteNothing) {
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("respondent is required")));
   EXPECT_THAT(Submit("surveys/nps", std::string(321, 'x'), 5, at),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("respondent is too long")));
-  EXPECT_THAT(Submit("surveys/nps", "x", 5, at, nullptr, "", [](v1::Response* in) {
-                in->set_service("services/erp");
-              }),
-              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.service must be the survey's")));
-  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "", [](v1::Response* in) {
-                in->set_service("services/nope");
-              }),
+  EXPECT_THAT(
+      Submit("surveys/nps", "x", 5, at, nullptr, "",
+             [](v1::Response* in) { in->set_service("services/erp"); }),
+      StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.service must be the survey's")));
+  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "",
+                     [](v1::Response* in) { in->set_service("services/nope"); }),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("response.service services/nope")));
-  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "", [](v1::Response* in) {
-                in->set_relationship("relationships/nope");
-              }),
-              StatusIs(StatusCode::NOT_FOUND, HasSubstr("response.relationship relationships/nope")));
-  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "", [](v1::Response* in) {
-                in->set_ticket("INC-1");
-              }),
+  EXPECT_THAT(
+      Submit("surveys/csat", "x", 5, at, nullptr, "",
+             [](v1::Response* in) { in->set_relationship("relationships/nope"); }),
+      StatusIs(StatusCode::NOT_FOUND, HasSubstr("response.relationship relationships/nope")));
+  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "",
+                     [](v1::Response* in) { in->set_ticket("INC-1"); }),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.ticket")));
-  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "", [](v1::Response* in) {
-                in->set_comment(std::string(5001, 'x'));
-              }),
+  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "",
+                     [](v1::Response* in) { in->set_comment(std::string(5001, 'x')); }),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.comment")));
-  EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "", [](v1::Response* in) {
-                in->set_channel(static_cast<v1::Response::Channel>(42));
-              }),
-              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.channel")));
+  EXPECT_THAT(
+      Submit("surveys/csat", "x", 5, at, nullptr, "",
+             [](v1::Response* in) { in->set_channel(static_cast<v1::Response::Channel>(42)); }),
+      StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.channel")));
   EXPECT_THAT(Submit("surveys/csat", "x", 5, clock_.Now() + absl::Hours(25)),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("response.submit_time")));
   EXPECT_THAT(Submit("surveys/csat", "x", 5, at, nullptr, "Not_An_Id"),
@@ -434,7 +444,8 @@ TEST_F(SatisfactionServiceTest, SubmitGetAndBadAnswersWriteNothing) {
   v1::ListResponsesRequest list;
   list.set_parent("surveys/-");
   EXPECT_EQ(ListNames(list).size(), 3u);
-  const v1::Score score = MustScore("", clock_.Now() - absl::Hours(24), clock_.Now() + absl::Hours(1));
+  const v1::Score score =
+      MustScore("", clock_.Now() - absl::Hours(24), clock_.Now() + absl::Hours(1));
   EXPECT_EQ(score.nps().count(), 1);
   EXPECT_EQ(score.csat().count(), 0);
   EXPECT_EQ(score.ces().count(), 1);
@@ -446,7 +457,8 @@ TEST_F(SatisfactionServiceTest, ScoreOfFiftyThirtyTwentyIsThirtyPlusMinusFifteen
   int n = 0;
   for (auto [score, count] : {std::pair{10, 25}, std::pair{9, 25}, std::pair{8, 15},
                               std::pair{7, 15}, std::pair{0, 10}, std::pair{6, 10}}) {
-    for (int i = 0; i < count; ++i) ASSERT_OK(Submit("surveys/nps", absl::StrCat("p", n++), score, at));
+    for (int i = 0; i < count; ++i)
+      ASSERT_OK(Submit("surveys/nps", absl::StrCat("p", n++), score, at));
   }
   v1::GetScoreRequest request;
   request.set_scope("surveys/nps");
@@ -556,17 +568,19 @@ TEST_F(SatisfactionServiceTest, BadScoreAndTrendRequestsAreRefusedNamingTheField
   s.set_scope("services/nope");
   EXPECT_THAT(Score(s, &score), StatusIs(StatusCode::NOT_FOUND, HasSubstr("scope services/nope")));
   s.set_scope("relationships/nope");
-  EXPECT_THAT(Score(s, &score), StatusIs(StatusCode::NOT_FOUND, HasSubstr("scope relationships/nope")));
+  EXPECT_THAT(Score(s, &score),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("scope relationships/nope")));
   s.set_scope("tickets/1");
   EXPECT_THAT(Score(s, &score), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("scope must be")));
   s.set_scope("services/email");
   ASSERT_OK(Score(s, &score));
   s.set_rolling_days(0);
-  EXPECT_THAT(Score(s, &score), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("start_time or rolling_days")));
+  EXPECT_THAT(Score(s, &score),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("start_time or rolling_days")));
   *s.mutable_start_time() = ToProtoTime(clock_.Now());
   *s.mutable_end_time() = ToProtoTime(clock_.Now() - absl::Hours(1));
-  EXPECT_THAT(Score(s, &score),
-              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("end_time must not be before start_time")));
+  EXPECT_THAT(Score(s, &score), StatusIs(StatusCode::INVALID_ARGUMENT,
+                                         HasSubstr("end_time must not be before start_time")));
   s.set_rolling_days(30);
   EXPECT_THAT(Score(s, &score), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("not both")));
   s.clear_start_time();
@@ -576,16 +590,19 @@ TEST_F(SatisfactionServiceTest, BadScoreAndTrendRequestsAreRefusedNamingTheField
   v1::Trend trend;
   v1::GetTrendRequest t;
   t.set_bucket(v1::GetTrendRequest::DAY);
-  EXPECT_THAT(Trend(t, &trend), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("start_time is required")));
+  EXPECT_THAT(Trend(t, &trend),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("start_time is required")));
   *t.mutable_start_time() = ToProtoTime(clock_.Now());
   *t.mutable_end_time() = ToProtoTime(clock_.Now() - absl::Hours(24));
-  EXPECT_THAT(Trend(t, &trend),
-              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("end_time must be after start_time")));
+  EXPECT_THAT(Trend(t, &trend), StatusIs(StatusCode::INVALID_ARGUMENT,
+                                         HasSubstr("end_time must be after start_time")));
   *t.mutable_start_time() = ToProtoTime(clock_.Now() - absl::Hours(24 * 365 * 3));
   *t.mutable_end_time() = ToProtoTime(clock_.Now());
-  EXPECT_THAT(Trend(t, &trend),
-              StatusIs(StatusCode::INVALID_ARGUMENT,
-                       HasSubstr("start_time..end_time covers 1096 DAY buckets, more than the cap of 1000")));
+  EXPECT_THAT(
+      Trend(t, &trend),
+      StatusIs(
+          StatusCode::INVALID_ARGUMENT,
+          HasSubstr("start_time..end_time covers 1096 DAY buckets, more than the cap of 1000")));
   t.set_bucket(v1::GetTrendRequest::WEEK);
   ASSERT_OK(Trend(t, &trend));
   EXPECT_EQ(trend.points_size(), 157);
@@ -594,7 +611,8 @@ TEST_F(SatisfactionServiceTest, BadScoreAndTrendRequestsAreRefusedNamingTheField
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("time_zone 'Mars/Olympus_Mons'")));
   t.set_time_zone("Europe/Berlin");
   t.set_bucket(v1::GetTrendRequest::BUCKET_UNSPECIFIED);
-  EXPECT_THAT(Trend(t, &trend), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("bucket is required")));
+  EXPECT_THAT(Trend(t, &trend),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("bucket is required")));
   t.set_bucket(v1::GetTrendRequest::MONTH);
   t.set_rolling_days(-1);
   EXPECT_THAT(Trend(t, &trend), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("rolling_days")));
@@ -612,11 +630,13 @@ TEST_F(SatisfactionServiceTest, RecontactIsRefusedUntilTheLimitSayingWhen) {
   const absl::Time t0 = Utc(2026, 10, 1, 9, 30);
   ASSERT_OK(Submit("surveys/nps", "Jane.Doe@example.com", 9, t0));
   // The same person, spelled differently, ten days later.
-  EXPECT_THAT(Submit("surveys/nps", "  jane.doe@EXAMPLE.com", 3, t0 + absl::Hours(24 * 10)),
-              StatusIs(StatusCode::FAILED_PRECONDITION,
-                       HasSubstr("answered surveys/nps at 2026-10-01T09:30:00Z; its recontact limit "
-                                 "is 30 days, so the next answer is allowed from 2026-10-31T09:30:00Z")));
-  EXPECT_THAT(Submit("surveys/nps", "jane.doe@example.com", 3, t0 + absl::Hours(24 * 30) - absl::Seconds(1)),
+  EXPECT_THAT(
+      Submit("surveys/nps", "  jane.doe@EXAMPLE.com", 3, t0 + absl::Hours(24 * 10)),
+      StatusIs(StatusCode::FAILED_PRECONDITION,
+               HasSubstr("answered surveys/nps at 2026-10-01T09:30:00Z; its recontact limit "
+                         "is 30 days, so the next answer is allowed from 2026-10-31T09:30:00Z")));
+  EXPECT_THAT(Submit("surveys/nps", "jane.doe@example.com", 3,
+                     t0 + absl::Hours(24 * 30) - absl::Seconds(1)),
               StatusIs(StatusCode::FAILED_PRECONDITION));
   // Someone else, or another survey, is not affected.
   ASSERT_OK(Submit("surveys/nps", "john@example.com", 3, t0 + absl::Hours(24)));
@@ -629,8 +649,9 @@ TEST_F(SatisfactionServiceTest, RecontactIsRefusedUntilTheLimitSayingWhen) {
   longer.set_name("surveys/nps");
   longer.set_recontact_limit_days(90);
   ASSERT_OK(UpdateSurvey(longer, {"recontact_limit_days"}));
-  EXPECT_THAT(Submit("surveys/nps", "jane.doe@example.com", 3, t0 + absl::Hours(24 * 61)),
-              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("allowed from 2027-01-29T09:30:00Z")));
+  EXPECT_THAT(
+      Submit("surveys/nps", "jane.doe@example.com", 3, t0 + absl::Hours(24 * 61)),
+      StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("allowed from 2027-01-29T09:30:00Z")));
 }
 
 TEST_F(SatisfactionServiceTest, ResubmissionWithTheSameIdIsAppliedOnce) {
@@ -723,29 +744,35 @@ TEST_F(SatisfactionServiceTest, ListResponsesFiltersAndPages) {
     int score;
     int hours;
   };
-  const std::vector<In> answers = {
-      {"nps", "a", "ann", "relationships/acme", 10, 1},  {"nps", "b", "bob", "relationships/acme", 3, 2},
-      {"nps", "c", "cat", "relationships/globex", 8, 3}, {"csat", "d", "ann", "relationships/acme", 5, 4},
-      {"csat", "e", "dan", "", 1, 5},                    {"nps", "f", "eve", "", 0, 6}};
+  const std::vector<In> answers = {{"nps", "a", "ann", "relationships/acme", 10, 1},
+                                   {"nps", "b", "bob", "relationships/acme", 3, 2},
+                                   {"nps", "c", "cat", "relationships/globex", 8, 3},
+                                   {"csat", "d", "ann", "relationships/acme", 5, 4},
+                                   {"csat", "e", "dan", "", 1, 5},
+                                   {"nps", "f", "eve", "", 0, 6}};
   for (const auto& a : answers) {
-    ASSERT_OK(Submit("surveys/" + a.survey, a.respondent, a.score, t0 + absl::Hours(a.hours), nullptr,
-                     a.id, [&](v1::Response* r) { r->set_relationship(a.relationship); }));
+    ASSERT_OK(Submit("surveys/" + a.survey, a.respondent, a.score, t0 + absl::Hours(a.hours),
+                     nullptr, a.id, [&](v1::Response* r) { r->set_relationship(a.relationship); }));
   }
   v1::ListResponsesRequest request;
   request.set_parent("surveys/-");
   request.set_page_size(2);
   // Newest first.
-  EXPECT_THAT(ListNames(request),
-              ElementsAre("surveys/nps/responses/f", "surveys/csat/responses/e", "surveys/csat/responses/d",
-                          "surveys/nps/responses/c", "surveys/nps/responses/b", "surveys/nps/responses/a"));
+  EXPECT_THAT(
+      ListNames(request),
+      ElementsAre("surveys/nps/responses/f", "surveys/csat/responses/e", "surveys/csat/responses/d",
+                  "surveys/nps/responses/c", "surveys/nps/responses/b", "surveys/nps/responses/a"));
   request.set_parent("surveys/nps");
-  EXPECT_THAT(ListNames(request), ElementsAre("surveys/nps/responses/f", "surveys/nps/responses/c",
-                                              "surveys/nps/responses/b", "surveys/nps/responses/a"));
+  EXPECT_THAT(ListNames(request),
+              ElementsAre("surveys/nps/responses/f", "surveys/nps/responses/c",
+                          "surveys/nps/responses/b", "surveys/nps/responses/a"));
   request.set_category(v1::Response::DETRACTOR);
-  EXPECT_THAT(ListNames(request), ElementsAre("surveys/nps/responses/f", "surveys/nps/responses/b"));
+  EXPECT_THAT(ListNames(request),
+              ElementsAre("surveys/nps/responses/f", "surveys/nps/responses/b"));
   request.set_category(v1::Response::CATEGORY_UNSPECIFIED);
   request.set_relationship("relationships/acme");
-  EXPECT_THAT(ListNames(request), ElementsAre("surveys/nps/responses/b", "surveys/nps/responses/a"));
+  EXPECT_THAT(ListNames(request),
+              ElementsAre("surveys/nps/responses/b", "surveys/nps/responses/a"));
   request.set_parent("surveys/-");
   EXPECT_THAT(ListNames(request), ElementsAre("surveys/csat/responses/d", "surveys/nps/responses/b",
                                               "surveys/nps/responses/a"));
@@ -760,7 +787,8 @@ TEST_F(SatisfactionServiceTest, ListResponsesFiltersAndPages) {
   request.clear_start_time();
   request.clear_end_time();
   request.set_respondent(" ann ");
-  EXPECT_THAT(ListNames(request), ElementsAre("surveys/csat/responses/d", "surveys/nps/responses/a"));
+  EXPECT_THAT(ListNames(request),
+              ElementsAre("surveys/csat/responses/d", "surveys/nps/responses/a"));
   request.set_parent("surveys/csat");
   EXPECT_THAT(ListNames(request), ElementsAre("surveys/csat/responses/d"));
 

@@ -3,6 +3,8 @@
 // across DST changes, before and after withdrawals; the respondent key and
 // hashing; the feedback hook and observer; the domain API other services
 // use (Score, RollingScores) and the gauges built on it.
+#include "services/satisfaction/satisfaction.h"
+
 #include <map>
 #include <random>
 #include <set>
@@ -14,7 +16,6 @@
 #include "metrics/metrics.h"
 #include "metrics/satisfaction_metrics.h"
 #include "services/common/proto_time.h"
-#include "services/satisfaction/satisfaction.h"
 #include "services/satisfaction/tallies.h"
 #include "storage/key_codec.h"
 #include "tests/testing/status_matchers.h"
@@ -93,17 +94,16 @@ class SatisfactionTest : public ::testing::Test {
     request.mutable_response()->set_relationship(relationship);
     request.mutable_response()->set_comment(comment);
     *request.mutable_response()->mutable_submit_time() = ToProtoTime(at);
-    return Await<v1::Response>([&](Callback<v1::Response> done) {
-      domain_->SubmitResponse(request, std::move(done));
-    });
+    return Await<v1::Response>(
+        [&](Callback<v1::Response> done) { domain_->SubmitResponse(request, std::move(done)); });
   }
 
   absl::Status Withdraw(const std::string& name) {
     v1::WithdrawResponseRequest request;
     request.set_name(name);
-    return Await<bool>([&](Callback<bool> done) {
-             domain_->WithdrawResponse(request, std::move(done));
-           }).status();
+    return Await<bool>(
+               [&](Callback<bool> done) { domain_->WithdrawResponse(request, std::move(done)); })
+        .status();
   }
 
   // Answers spread over Sep 20 - Nov 10, 2026 (DST ends Oct 25 in Europe,
@@ -129,7 +129,7 @@ class SatisfactionTest : public ::testing::Test {
       const Scale scale = *ScaleOf(a.kind);
       a.score = scale.lowest + static_cast<int>(rng() % scale.values);
       a.service = which == 0 ? "services/email" : which == 1 ? "services/erp" : "";
-      a.relationship = which == 0 ? "relationships/acme"
+      a.relationship = which == 0   ? "relationships/acme"
                        : which == 2 ? (rng() % 2 ? "relationships/acme" : "relationships/globex")
                                     : "";
       auto r = Submit(a.survey, absl::StrCat("person-", i), a.score, a.time,
@@ -155,7 +155,8 @@ class SatisfactionTest : public ::testing::Test {
     return t;
   }
 
-  static void ExpectCounts(const v1::TrendPoint& p, const Tally& expected, const std::string& what) {
+  static void ExpectCounts(const v1::TrendPoint& p, const Tally& expected,
+                           const std::string& what) {
     EXPECT_THAT(p.nps().score_counts(), ElementsAreArray(expected.nps)) << what;
     EXPECT_THAT(p.csat().score_counts(), ElementsAreArray(expected.csat)) << what;
     EXPECT_THAT(p.ces().score_counts(), ElementsAreArray(expected.ces)) << what;
@@ -165,7 +166,8 @@ class SatisfactionTest : public ::testing::Test {
   void CheckTrends(const std::string& zone, const std::string& scope) {
     absl::TimeZone tz;
     ASSERT_TRUE(absl::LoadTimeZone(zone, &tz));
-    for (auto bucket : {v1::GetTrendRequest::DAY, v1::GetTrendRequest::WEEK, v1::GetTrendRequest::MONTH}) {
+    for (auto bucket :
+         {v1::GetTrendRequest::DAY, v1::GetTrendRequest::WEEK, v1::GetTrendRequest::MONTH}) {
       for (int rolling : {0, 7}) {
         if (rolling > 0 && bucket != v1::GetTrendRequest::DAY) continue;
         v1::GetTrendRequest request;
@@ -182,8 +184,10 @@ class SatisfactionTest : public ::testing::Test {
           const absl::CivilDay end = absl::ToCivilDay(FromProtoTime(p.end_time()), tz);
           const absl::CivilDay window = absl::ToCivilDay(FromProtoTime(p.window_start_time()), tz);
           // Bucket edges are local midnights.
-          ASSERT_EQ(FromProtoTime(p.start_time()), absl::FromCivil(first, tz)) << zone << " " << p.label();
-          ASSERT_EQ(FromProtoTime(p.end_time()), absl::FromCivil(end, tz)) << zone << " " << p.label();
+          ASSERT_EQ(FromProtoTime(p.start_time()), absl::FromCivil(first, tz))
+              << zone << " " << p.label();
+          ASSERT_EQ(FromProtoTime(p.end_time()), absl::FromCivil(end, tz))
+              << zone << " " << p.label();
           if (rolling > 0) {
             ASSERT_EQ(end - window, rolling);
           }
@@ -191,7 +195,8 @@ class SatisfactionTest : public ::testing::Test {
             const absl::CivilDay d = absl::ToCivilDay(t, tz);
             return d >= window && d < end;
           });
-          ExpectCounts(p, expected, absl::StrCat(zone, " ", scope, " ", p.label(), " rolling ", rolling));
+          ExpectCounts(p, expected,
+                       absl::StrCat(zone, " ", scope, " ", p.label(), " rolling ", rolling));
         }
       }
     }
@@ -248,8 +253,8 @@ TEST_F(SatisfactionTest, TrendsMatchLocalDaysInEveryZoneAcrossDst) {
         "Australia/Lord_Howe", "America/St_Johns", "Pacific/Chatham", "Pacific/Kiritimati"}) {
     CheckTrends(zone, "");
   }
-  for (const std::string scope : {"surveys/nps", "services/erp", "relationships/acme",
-                                  "relationships/globex"}) {
+  for (const std::string scope :
+       {"surveys/nps", "services/erp", "relationships/acme", "relationships/globex"}) {
     CheckTrends("Europe/Berlin", scope);
   }
 }
@@ -291,7 +296,8 @@ TEST_F(SatisfactionTest, TrendPointsCompareWithThePreviousBucket) {
   auto add = [&](absl::CivilDay day, int score, int count) {
     for (int i = 0; i < count; ++i) {
       ASSERT_OK(Submit("nps", absl::StrCat("p", n++), score,
-                       absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 10, 0, i), kUtc))
+                       absl::FromCivil(
+                           absl::CivilSecond(day.year(), day.month(), day.day(), 10, 0, i), kUtc))
                     .status());
     }
   };
@@ -337,7 +343,8 @@ TEST_F(SatisfactionTest, ScoreIsTheDomainApiOfRelationshipHealth) {
   int n = 0;
   // Previous 180 days: 40 passives. Last 180 days: 50 promoters, 30
   // passives, 20 detractors; CSAT over 90 days: 3 of 4 satisfied.
-  for (int i = 0; i < 40; ++i) ASSERT_OK(Submit("nps", absl::StrCat("p", n++), 7, now - absl::Hours(24 * 200)).status());
+  for (int i = 0; i < 40; ++i)
+    ASSERT_OK(Submit("nps", absl::StrCat("p", n++), 7, now - absl::Hours(24 * 200)).status());
   for (auto [score, count] : {std::pair{10, 50}, std::pair{8, 30}, std::pair{3, 20}}) {
     for (int i = 0; i < count; ++i) {
       ASSERT_OK(Submit("nps", absl::StrCat("p", n++), score, now - absl::Hours(24 * 10)).status());
@@ -381,14 +388,15 @@ TEST_F(SatisfactionTest, RespondentsAreStoredOnlyAsAKeyedHash) {
 
   // Nowhere in the store, in any case.
   for (size_t cf = 0; cf < storage::kCfCount; ++cf) {
-    ASSERT_OK(store_->ForEach(static_cast<storage::Cf>(cf), storage::ScanOptions(),
-                              [&](absl::string_view key, absl::string_view value) {
-                                for (absl::string_view raw : {"Jane.Doe", "jane.doe", "Example.com"}) {
-                                  EXPECT_FALSE(absl::StrContains(key, raw)) << "cf " << cf;
-                                  EXPECT_FALSE(absl::StrContains(value, raw)) << "cf " << cf;
-                                }
-                                return true;
-                              }));
+    ASSERT_OK(
+        store_->ForEach(static_cast<storage::Cf>(cf), storage::ScanOptions(),
+                        [&](absl::string_view key, absl::string_view value) {
+                          for (absl::string_view raw : {"Jane.Doe", "jane.doe", "Example.com"}) {
+                            EXPECT_FALSE(absl::StrContains(key, raw)) << "cf " << cf;
+                            EXPECT_FALSE(absl::StrContains(value, raw)) << "cf " << cf;
+                          }
+                          return true;
+                        }));
   }
 
   // The key is the installation's: the same hash after a restart, another
@@ -400,7 +408,8 @@ TEST_F(SatisfactionTest, RespondentsAreStoredOnlyAsAKeyedHash) {
   storage::StoreOptions options;
   options.data_dir = other.Sub("data");
   ASSERT_OK_AND_ASSIGN(auto other_store, storage::Store::Open(options));
-  ASSERT_OK_AND_ASSIGN(auto other_domain, Satisfaction::Open(other_store.get(), &clock_, &references_));
+  ASSERT_OK_AND_ASSIGN(auto other_domain,
+                       Satisfaction::Open(other_store.get(), &clock_, &references_));
   EXPECT_NE(other_domain->HashRespondent(email), hash);
 }
 
@@ -416,16 +425,16 @@ TEST_F(SatisfactionTest, FeedbackHookWritesWithTheDetractorAnswerAtomically) {
   });
   Satisfaction::Observer observer;
   observer.answered = [&](v1::Survey::Kind kind, v1::Response::Category category) {
-    answered.push_back(absl::StrCat(v1::Survey::Kind_Name(kind), "/",
-                                    v1::Response::Category_Name(category)));
+    answered.push_back(
+        absl::StrCat(v1::Survey::Kind_Name(kind), "/", v1::Response::Category_Name(category)));
   };
   observer.detractor_comment = [&](const v1::Survey& survey, const v1::Response& r) {
     observed.push_back(absl::StrCat(survey.name(), " ", r.comment()));
   };
   domain_->SetObserver(observer);
 
-  ASSERT_OK(Submit("nps", "a", 10, clock_.Now(), "", "great").status());     // Promoter.
-  ASSERT_OK(Submit("nps", "b", 3, clock_.Now()).status());                   // No comment.
+  ASSERT_OK(Submit("nps", "a", 10, clock_.Now(), "", "great").status());  // Promoter.
+  ASSERT_OK(Submit("nps", "b", 3, clock_.Now()).status());                // No comment.
   ASSERT_OK_AND_ASSIGN(auto r, Submit("nps", "c", 2, clock_.Now(), "", "slow", "c-1"));
   ASSERT_OK(Submit("nps", "d", std::nullopt, clock_.Now(), "", "skipped").status());
   EXPECT_THAT(hooked, ::testing::ElementsAre(r.name()));
@@ -447,8 +456,9 @@ TEST_F(SatisfactionTest, FeedbackHookWritesWithTheDetractorAnswerAtomically) {
   v1::GetResponseRequest get;
   get.set_name("surveys/nps/responses/e-1");
   EXPECT_THAT(domain_->GetResponse(get), StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK_AND_ASSIGN(ScoreFigures f, domain_->Score(Scope::Everything(), clock_.Now() - absl::Hours(1),
-                                                      clock_.Now() + absl::Hours(1)));
+  ASSERT_OK_AND_ASSIGN(ScoreFigures f,
+                       domain_->Score(Scope::Everything(), clock_.Now() - absl::Hours(1),
+                                      clock_.Now() + absl::Hours(1)));
   EXPECT_EQ(f.nps.count, 3);
   EXPECT_EQ(answered.size(), 4u);
 }
@@ -517,10 +527,16 @@ TEST_F(SatisfactionTest, GaugesReadTheAggregates) {
   EXPECT_THAT(text, HasSubstr("rapport_satisfaction_nps{service=\"email\",window=\"90d\"} 20"));
   EXPECT_THAT(text, HasSubstr("rapport_satisfaction_csat_ratio{service=\"erp\",window=\"30d\"} 1"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("rapport_satisfaction_csat_ratio{service=\"email\"")));
-  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_scored_answers{kind=\"NPS\",service=\"email\",window=\"90d\"} 5"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "rapport_satisfaction_scored_answers{kind=\"NPS\",service=\"email\",window=\"90d\"} 5"));
   EXPECT_THAT(text, HasSubstr("rapport_satisfaction_overall_nps{window=\"30d\"} 50"));
-  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"90d\"} 20"));
-  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_answers_total{category=\"PROMOTER\",kind=\"NPS\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"90d\"} 20"));
+  EXPECT_THAT(
+      text, HasSubstr("rapport_satisfaction_answers_total{category=\"PROMOTER\",kind=\"NPS\"} 1"));
 }
 
 }  // namespace
