@@ -41,6 +41,11 @@ ABSL_FLAG(std::string, health_bands, "50,75",
 ABSL_FLAG(std::string, default_escalation_policy, "",
           "escalation_policies/{id} for the escalations that SLA warnings and breaches open when "
           "their agreement asks; empty: SLA crossings open no escalations.");
+ABSL_FLAG(bool, escalate_detractors, false,
+          "A detractor's survey answer with a comment also opens an escalation (source "
+          "LOW_SATISFACTION) under --default_escalation_policy, in the answer's own write.");
+ABSL_FLAG(int32_t, satisfaction_min_sample_size, 30,
+          "Below this many answers an NPS, CSAT or CES figure is marked not significant.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 
@@ -92,6 +97,18 @@ int main(int argc, char** argv) {
   config.grace_period = absl::GetFlag(FLAGS_grace_period);
   config.per_relationship_metrics = absl::GetFlag(FLAGS_per_relationship_metrics);
   config.default_escalation_policy = absl::GetFlag(FLAGS_default_escalation_policy);
+  config.escalate_detractors = absl::GetFlag(FLAGS_escalate_detractors);
+  config.satisfaction_min_sample_size = absl::GetFlag(FLAGS_satisfaction_min_sample_size);
+  if (config.satisfaction_min_sample_size < 1) {
+    rapport::LogError("rapportd: --satisfaction_min_sample_size must be at least 1");
+    return 2;
+  }
+  if (config.escalate_detractors && config.default_escalation_policy.empty()) {
+    rapport::LogError(
+        "rapportd: --escalate_detractors needs --default_escalation_policy (the policy of the "
+        "escalations it opens)");
+    return 2;
+  }
   if (auto status = rapport::ParseHealthFlags(absl::GetFlag(FLAGS_health_weights),
                                               absl::GetFlag(FLAGS_health_bands), &config.health);
       !status.ok()) {

@@ -14,6 +14,7 @@
 #include "rapport/v1/admin.pb.h"
 #include "rapport/v1/relationships.pb.h"
 #include "rapport/v1/escalations.pb.h"
+#include "rapport/v1/satisfaction.pb.h"
 #include "rapport/v1/sla.pb.h"
 #include "server/metrics_interceptor.h"
 #include "storage/logging.h"
@@ -39,6 +40,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> ServedServices() {
       v1::Relationship::descriptor()->file()->FindServiceByName("RelationshipService"),
       v1::Agreement::descriptor()->file()->FindServiceByName("SlaCatalogService"),
       v1::Escalation::descriptor()->file()->FindServiceByName("EscalationService"),
+      v1::Survey::descriptor()->file()->FindServiceByName("SatisfactionService"),
   };
 }
 
@@ -49,6 +51,20 @@ class ServerSignals final : public relationships::ExternalSignals {
   void set_catalog(const sla::Catalog* catalog) { catalog_ = catalog; }
   void set_tickets(const sla::Tickets* tickets) { tickets_ = tickets; }
   void set_escalations(const escalations::Escalations* escalations) { escalations_ = escalations; }
+  void set_satisfaction(const satisfaction::Satisfaction* satisfaction) {
+    satisfaction_ = satisfaction;
+  }
+
+  std::optional<relationships::SatisfactionFigure> Nps(absl::string_view relationship_id,
+                                                       absl::Time from,
+                                                       absl::Time to) const override {
+    return Figure(relationship_id, from, to, /*nps=*/true);
+  }
+  std::optional<relationships::SatisfactionFigure> Csat(absl::string_view relationship_id,
+                                                        absl::Time from,
+                                                        absl::Time to) const override {
+    return Figure(relationship_id, from, to, /*nps=*/false);
+  }
 
   std::optional<relationships::HealthInputs::Escalations> OpenEscalations(
       absl::string_view relationship_id, absl::Time now) const override {
@@ -85,7 +101,92 @@ class ServerSignals final : public relationships::ExternalSignals {
   const sla::Catalog* catalog_ = nullptr;
   const sla::Tickets* tickets_ = nullptr;
   const escalations::Escalations* escalations_ = nullptr;
+  const satisfaction::Satisfaction* satisfaction_ = nullptr;
+
+  // NPS or CSAT (percent) of the relationship's answers in [from, to) with
+  // the change against the window before; nullopt without answers.
+  std::optional<relationships::SatisfactionFigure> Figure(absl::string_view relationship_id,
+                                                          absl::Time from, absl::Time to,
+                                                          bool nps) const {
+    if (satisfaction_ == nullptr) return std::nullopt;
+    auto figures =
+        satisfaction_->Score(satisfaction::Scope::Relationship(relationship_id), from, to);
+    if (!figures.ok()) return std::nullopt;
+    const satisfaction::Estimate& e =
+        nps ? static_cast<const satisfaction::Estimate&>(figures->nps) : figures->csat;
+    const satisfaction::ChangeEstimate& c = nps ? figures->nps_change : figures->csat_change;
+    if (!e.value) return std::nullopt;
+    relationships::SatisfactionFigure out;
+    out.score = *e.value;
+    out.count = e.count;
+    out.significant = e.significant;
+    out.change = c.delta.value_or(0);
+    out.change_significant = c.significant;
+    return out;
+  }
 };
+
+// Checks of the names a survey or answer refers to, through the catalog's and
+// the register's domain APIs.
+class SatisfactionReferences final : public satisfaction::References {
+ public:
+  SatisfactionReferences(const sla::Catalog* catalog, const relationships::Relationships* register_)
+      : catalog_(catalog), register_(register_) {}
+
+  absl::Status CheckService(absl::string_view field, absl::string_view name) const override {
+    v1::GetServiceRequest get;
+    get.set_name(std::string(name));
+    auto found = catalog_->GetService(get);
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat(field, " ", name, " does not exist"));
+    }
+    return found.status();
+  }
+  absl::Status CheckRelationship(absl::string_view field, absl::string_view name) const override {
+    v1::GetRelationshipRequest get;
+    get.set_name(std::string(name));
+    auto found = register_->GetRelationship(get);
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat(field, " ", name, " does not exist"));
+    }
+    return found.status();
+  }
+
+ private:
+  const sla::Catalog* const catalog_;
+  const relationships::Relationships* const register_;
+};
+
+// The interaction id a detractor's answer is logged under: derived from the
+// answer's name (FNV-1a), so that a rerun transaction writes the same one.
+std::string FeedbackInteractionId(absl::string_view response_name) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : response_name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrCat("survey-feedback-", absl::Hex(h, absl::kZeroPad16));
+}
+
+// Satisfaction gauges' figures from the aggregates, per scope kind.
+std::vector<metrics::SatisfactionMetrics::ScopeScore> RollingScopeScores(
+    const satisfaction::Satisfaction* domain, satisfaction::Scope::Kind kind, Clock* clock) {
+  std::vector<metrics::SatisfactionMetrics::ScopeScore> out;
+  static constexpr int kDays[] = {30, 90};
+  auto scores = domain->RollingScores(kind, clock->Now(), kDays);
+  if (!scores.ok()) return out;
+  for (const auto& r : *scores) {
+    metrics::SatisfactionMetrics::ScopeScore score;
+    score.id = r.id;
+    score.window = absl::StrCat(r.days, "d");
+    score.nps = r.nps.value;
+    if (r.csat.value) score.csat_ratio = *r.csat.value / 100.0;
+    score.nps_answers = r.nps.count;
+    score.csat_answers = r.csat.count;
+    out.push_back(std::move(score));
+  }
+  return out;
+}
 
 // Gauges of SLA compliance, risk and availability, read from the
 // aggregates at scrape time (cost per scrape: services x days of a month).
@@ -377,6 +478,86 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
         rm->ObserveInteraction(v1::Interaction::Kind_Name(kind));
       });
 
+  // Satisfaction: surveys and answers checked against the catalog and the
+  // register; a detractor's comment logged on its relationship (and, when
+  // asked, escalated) in the answer's own write; gauges from the aggregates.
+  s->satisfaction_references_ =
+      std::make_unique<SatisfactionReferences>(s->catalog_.get(), rel);
+  satisfaction::SatisfactionOptions satisfaction_options;
+  satisfaction_options.min_sample_size = config.satisfaction_min_sample_size;
+  ASSIGN_OR_RETURN(s->satisfaction_,
+                   satisfaction::Satisfaction::Open(store, config.clock,
+                                                    s->satisfaction_references_.get(),
+                                                    satisfaction_options));
+  satisfaction::Satisfaction* sat = s->satisfaction_.get();
+  server_signals->set_satisfaction(sat);
+  const bool escalate_detractors =
+      config.escalate_detractors && !config.default_escalation_policy.empty();
+  sat->SetFeedbackHook([rel, esc, clock = config.clock, escalate_detractors](
+                           storage::Txn& txn, const v1::Survey& survey,
+                           const v1::Response& response) -> absl::Status {
+    if (response.relationship().empty()) return absl::OkStatus();
+    const absl::Time now = clock->Now();
+    v1::Interaction feedback;
+    feedback.set_kind(v1::Interaction::SURVEY_FEEDBACK);
+    *feedback.mutable_occur_time() = response.submit_time();
+    feedback.set_summary(absl::StrCat("Detractor (score ", response.score(), ") on ",
+                                      survey.display_name(), ": ", response.comment()));
+    feedback.set_sentiment(-2);
+    auto logged = rel->LogInteractionInTxn(txn, response.relationship(),
+                                           FeedbackInteractionId(response.name()), feedback, now);
+    if (!logged.ok() && logged.status().code() != absl::StatusCode::kAlreadyExists) {
+      return logged.status();
+    }
+    if (!escalate_detractors) return absl::OkStatus();
+    escalations::OpenRequest request;
+    request.source_key = absl::StrCat("survey|", response.name());
+    request.source = v1::Escalation::LOW_SATISFACTION;
+    request.relationship = response.relationship();
+    request.service = response.service();
+    request.ticket = response.ticket();
+    request.title = absl::StrCat("Detractor (score ", response.score(), ") on ",
+                                 survey.display_name());
+    request.description = response.comment();
+    request.severity = v1::SEV3;
+    return esc->OpenInTxn(txn, request, now);
+  });
+  metrics::SatisfactionMetrics::Sources satisfaction_sources;
+  satisfaction_sources.by_service = [sat, clock = config.clock] {
+    auto out = RollingScopeScores(sat, satisfaction::Scope::Kind::kService, clock);
+    auto overall = RollingScopeScores(sat, satisfaction::Scope::Kind::kEverything, clock);
+    out.insert(out.end(), overall.begin(), overall.end());
+    return out;
+  };
+  satisfaction_sources.by_relationship = [sat, clock = config.clock] {
+    return RollingScopeScores(sat, satisfaction::Scope::Kind::kRelationship, clock);
+  };
+  s->satisfaction_metrics_ = std::make_unique<metrics::SatisfactionMetrics>(
+      m, std::move(satisfaction_sources), config.per_relationship_metrics);
+  satisfaction::Satisfaction::Observer satisfaction_observer;
+  satisfaction_observer.answered = [sm = s->satisfaction_metrics_.get()](
+                                       v1::Survey::Kind kind, v1::Response::Category category) {
+    sm->ObserveAnswer(v1::Survey::Kind_Name(kind),
+                      category == v1::Response::CATEGORY_UNSPECIFIED
+                          ? "SKIPPED"
+                          : v1::Response::Category_Name(category));
+  };
+  satisfaction_observer.withdrawn = [sm = s->satisfaction_metrics_.get()](
+                                        v1::Survey::Kind kind, v1::Response::Category category) {
+    sm->ObserveWithdrawal(v1::Survey::Kind_Name(kind),
+                          category == v1::Response::CATEGORY_UNSPECIFIED
+                              ? "SKIPPED"
+                              : v1::Response::Category_Name(category));
+  };
+  satisfaction_observer.detractor_comment =
+      [rm = s->relationship_metrics_.get()](const v1::Survey&, const v1::Response& response) {
+        if (!response.relationship().empty()) {
+          rm->ObserveInteraction(v1::Interaction::Kind_Name(v1::Interaction::SURVEY_FEEDBACK));
+        }
+      };
+  sat->SetObserver(std::move(satisfaction_observer));
+  s->satisfaction_grpc_ = std::make_unique<satisfaction::SatisfactionGrpc>(sat);
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -388,6 +569,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.RegisterService(s->relationships_grpc_.get());
   builder.RegisterService(s->catalog_grpc_.get());
   builder.RegisterService(s->escalations_grpc_.get());
+  builder.RegisterService(s->satisfaction_grpc_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory(m));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

@@ -15,6 +15,7 @@
 #include "metrics/relationship_metrics.h"
 #include "metrics/escalation_metrics.h"
 #include "metrics/sla_metrics.h"
+#include "metrics/satisfaction_metrics.h"
 #include "services/admin/admin.h"
 #include "services/admin/admin_grpc.h"
 #include "services/escalations/escalations.h"
@@ -23,6 +24,8 @@
 #include "services/relationships/relationships_grpc.h"
 #include "services/sla/catalog.h"
 #include "services/sla/catalog_grpc.h"
+#include "services/satisfaction/satisfaction.h"
+#include "services/satisfaction/satisfaction_grpc.h"
 #include "storage/clock.h"
 #include "storage/scheduler.h"
 #include "storage/store.h"
@@ -52,6 +55,11 @@ struct ServerConfig {
   // `escalation_policies/{id}` used by escalations that SLA crossings open;
   // empty: crossings open none (the agreement rules are then ignored).
   std::string default_escalation_policy;
+  // A detractor's answer with a comment also opens an escalation (source
+  // LOW_SATISFACTION) under default_escalation_policy, in the answer's write.
+  bool escalate_detractors = false;
+  // Below this many answers a satisfaction figure is not significant.
+  int satisfaction_min_sample_size = 30;
 };
 
 // Parses --health_weights ("sla=25,nps=20,...") and --health_bands ("50,75")
@@ -103,6 +111,10 @@ class RapportServer final {
   std::unique_ptr<metrics::EscalationMetrics> escalation_metrics_;
   std::unique_ptr<escalations::EscalationsGrpc> escalations_grpc_;
   std::unique_ptr<sla::CatalogGrpc> catalog_grpc_;
+  std::unique_ptr<satisfaction::References> satisfaction_references_;
+  std::unique_ptr<satisfaction::Satisfaction> satisfaction_;
+  std::unique_ptr<satisfaction::SatisfactionGrpc> satisfaction_grpc_;
+  std::unique_ptr<metrics::SatisfactionMetrics> satisfaction_metrics_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;

@@ -762,6 +762,67 @@ absl::StatusOr<v1::StakeholderMap> Relationships::GetStakeholderMap(
 
 // ------------------------------------------------------------- interactions
 
+absl::StatusOr<v1::Interaction> Relationships::WriteInteraction(storage::Txn& txn,
+                                                                 absl::string_view rel,
+                                                                 absl::string_view id,
+                                                                 const v1::Interaction& interaction,
+                                                                 absl::Time now) const {
+  v1::Relationship parent;
+  RETURN_IF_ERROR(ReadTracked(txn, keys::Record(keys::kRelationship, rel), "relationship",
+                              RelName(rel), &parent));
+  const std::string key = keys::Child(keys::kInteraction, rel, id);
+  ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kRelationships, key));
+  if (existing) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("interaction ", ChildName(rel, "interactions", id), " already exists"));
+  }
+  v1::Interaction in = interaction;
+  in.set_name(ChildName(rel, "interactions", id));
+  for (auto& f : *in.mutable_follow_ups()) {
+    if (f.done()) {
+      *f.mutable_done_time() = ToProtoTime(now);
+    } else {
+      f.clear_done_time();
+    }
+  }
+  *in.mutable_create_time() = ToProtoTime(now);
+  *in.mutable_update_time() = ToProtoTime(now);
+  in.set_etag("1");
+  // The relationship remembers its latest contact (index entries are
+  // unaffected: name and update time stay).
+  const absl::Time occurred = FromProtoTime(in.occur_time());
+  bool touched = false;
+  if (!parent.has_last_interaction_time() ||
+      FromProtoTime(parent.last_interaction_time()) < occurred) {
+    *parent.mutable_last_interaction_time() = in.occur_time();
+    touched = true;
+  }
+  if ((in.kind() == v1::Interaction::BUSINESS_REVIEW || in.kind() == v1::Interaction::MEETING) &&
+      (!parent.has_last_review_time() || FromProtoTime(parent.last_review_time()) < occurred)) {
+    *parent.mutable_last_review_time() = in.occur_time();
+    touched = true;
+  }
+  if (touched) {
+    txn.batch().PutProto(Cf::kRelationships, keys::Record(keys::kRelationship, rel), parent);
+  }
+  BumpChildGuard(txn, rel);
+  txn.batch().PutProto(Cf::kRelationships, key, in);
+  txn.batch().Put(Cf::kIndex, keys::InteractionByTime(rel, occurred, id), "");
+  IndexFollowUps(txn.batch(), rel, id, in, /*add=*/true);
+  return in;
+}
+
+absl::StatusOr<v1::Interaction> Relationships::LogInteractionInTxn(storage::Txn& txn,
+                                                                    absl::string_view parent,
+                                                                    absl::string_view interaction_id,
+                                                                    const v1::Interaction& interaction,
+                                                                    absl::Time now) const {
+  ASSIGN_OR_RETURN(std::string rel, ParseName("relationship", parent, kCollection));
+  RETURN_IF_ERROR(ValidateInteraction(interaction, now));
+  RETURN_IF_ERROR(ValidateId("interaction_id", interaction_id));
+  return WriteInteraction(txn, rel, interaction_id, interaction, now);
+}
+
 void Relationships::CreateInteraction(const v1::CreateInteractionRequest& request,
                                       Callback<v1::Interaction> done) {
   const absl::Time now = clock_->Now();
@@ -778,52 +839,11 @@ void Relationships::CreateInteraction(const v1::CreateInteractionRequest& reques
   auto applied = std::make_shared<bool>(false);
   TransactFor<v1::Interaction>(
       store_,
-      [request, rel = *rel, id, now, applied](storage::Txn& txn, v1::Interaction* out) -> absl::Status {
+      [this, request, rel = *rel, id, now, applied](storage::Txn& txn, v1::Interaction* out) -> absl::Status {
         *applied = false;
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateInteraction", request.request_id(), out));
         if (replay) return absl::OkStatus();
-        v1::Relationship parent;
-        RETURN_IF_ERROR(ReadTracked(txn, keys::Record(keys::kRelationship, rel), "relationship",
-                                    RelName(rel), &parent));
-        const std::string key = keys::Child(keys::kInteraction, rel, id);
-        ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kRelationships, key));
-        if (existing) {
-          return absl::AlreadyExistsError(
-              absl::StrCat("interaction ", ChildName(rel, "interactions", id), " already exists"));
-        }
-        v1::Interaction in = request.interaction();
-        in.set_name(ChildName(rel, "interactions", id));
-        for (auto& f : *in.mutable_follow_ups()) {
-          if (f.done()) {
-            *f.mutable_done_time() = ToProtoTime(now);
-          } else {
-            f.clear_done_time();
-          }
-        }
-        *in.mutable_create_time() = ToProtoTime(now);
-        *in.mutable_update_time() = ToProtoTime(now);
-        in.set_etag("1");
-        // The relationship remembers its latest contact (index entries are
-        // unaffected: name and update time stay).
-        const absl::Time occurred = FromProtoTime(in.occur_time());
-        bool touched = false;
-        if (!parent.has_last_interaction_time() ||
-            FromProtoTime(parent.last_interaction_time()) < occurred) {
-          *parent.mutable_last_interaction_time() = in.occur_time();
-          touched = true;
-        }
-        if ((in.kind() == v1::Interaction::BUSINESS_REVIEW || in.kind() == v1::Interaction::MEETING) &&
-            (!parent.has_last_review_time() || FromProtoTime(parent.last_review_time()) < occurred)) {
-          *parent.mutable_last_review_time() = in.occur_time();
-          touched = true;
-        }
-        if (touched) {
-          txn.batch().PutProto(Cf::kRelationships, keys::Record(keys::kRelationship, rel), parent);
-        }
-        BumpChildGuard(txn, rel);
-        txn.batch().PutProto(Cf::kRelationships, key, in);
-        txn.batch().Put(Cf::kIndex, keys::InteractionByTime(rel, occurred, id), "");
-        IndexFollowUps(txn.batch(), rel, id, in, /*add=*/true);
+        ASSIGN_OR_RETURN(v1::Interaction in, WriteInteraction(txn, rel, id, request.interaction(), now));
         RecordResult(txn, "CreateInteraction", request.request_id(), in);
         *out = std::move(in);
         *applied = true;

@@ -107,6 +107,17 @@ class Relationships final {
                          Callback<v1::Interaction> done);
   absl::StatusOr<v1::ListOverdueFollowUpsResponse> ListOverdueFollowUps(
       const v1::ListOverdueFollowUpsRequest& request) const;
+  // Domain API for other services: stages `interaction` on relationship
+  // `parent` (`relationships/{id}`) as `.../interactions/{interaction_id}`
+  // into `txn`, so it commits atomically with the caller's write. Validated
+  // like CreateInteraction; NOT_FOUND if the relationship does not exist,
+  // ALREADY_EXISTS if the interaction does. Only reads through and stages
+  // into `txn` (safe to rerun on a conflict). The interaction observer is
+  // not called: the caller reports after its commit.
+  absl::StatusOr<v1::Interaction> LogInteractionInTxn(storage::Txn& txn, absl::string_view parent,
+                                                      absl::string_view interaction_id,
+                                                      const v1::Interaction& interaction,
+                                                      absl::Time now) const;
 
   // Opportunities.
   void CreateOpportunity(const v1::CreateOpportunityRequest& request,
@@ -136,6 +147,12 @@ class Relationships final {
   absl::Status CheckParent(storage::Txn& txn, absl::string_view id, absl::string_view parent) const;
   void WriteRelationship(storage::Txn& txn, const v1::Relationship& before,
                          const v1::Relationship& after) const;
+  // The write of a new interaction: record, parent's contact times, index
+  // entries, follow-ups.
+  absl::StatusOr<v1::Interaction> WriteInteraction(storage::Txn& txn, absl::string_view rel,
+                                                   absl::string_view id,
+                                                   const v1::Interaction& interaction,
+                                                   absl::Time now) const;
   absl::StatusOr<HealthInputs> GatherHealthInputs(const v1::Relationship& r, absl::Time now) const;
 
   storage::Store* const store_;
