@@ -1,9 +1,16 @@
 #include "cli/cli.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,6 +31,7 @@ constexpr char kDefaultServer[] = "127.0.0.1:50051";
 const std::map<std::string, std::string>& Aliases() {
   static const auto* const aliases = new std::map<std::string, std::string>{
       {"rel", "relationships"},
+      {"esc", "escalations"},
   };
   return *aliases;
 }
@@ -170,6 +178,91 @@ const std::vector<Command>& Commands() {
            "Applies a catalog kept as code (JSON or YAML) in one atomic write.",
            "rapportctl catalog apply catalog.yaml --dry-run", CatalogApply,
            {{"--dry-run", "", "Only report what would change; write nothing."}}),
+
+      Verb({"escalations", "list"}, "",
+           "Lists escalations that need someone (open, acknowledged, on hold), newest first.",
+           "rapportctl esc list --severity sev1 --relationship acme", EscalationsList,
+           ListFlags({
+               {"--state", "STATE[,STATE]",
+                "active (default: open,acknowledged,on_hold), all, or any of "
+                "open|acknowledged|on_hold|resolved|closed|cancelled"},
+               {"--severity", "SEV", "sev1|sev2|sev3|sev4"},
+               {"--level", "N", "Only at this level of the policy (0 is the first)."},
+               {"--relationship", "ID", "Only escalations of this relationship."},
+               {"--service", "ID", "Only escalations of this service."},
+               {"--assignee", "WHO", "Only escalations assigned to WHO."},
+               {"--source", "SOURCE", "manual|sla_warning|sla_breach|complaint|low_satisfaction"},
+           })),
+      Verb({"escalations", "show"}, "ID",
+           "Shows an escalation: details, its policy's levels and the whole timeline.",
+           "rapportctl esc show 7d3kq2m9x4b1c8fz", EscalationsShow),
+      Verb({"escalations", "create"}, "",
+           "Opens an escalation by hand at the first level of its policy.",
+           "rapportctl esc create --relationship acme --severity sev2 --policy standard "
+           "--title 'Invoices late for the third time'",
+           EscalationsCreate,
+           {
+               {"--relationship", "ID", "Required: whose escalation it is."},
+               {"--title", "TEXT", "Required: what is wrong, in one line."},
+               {"--severity", "SEV", "Required: sev1|sev2|sev3|sev4 (sev1 the most severe)."},
+               {"--policy", "ID", "Required: the escalation policy (see escalations policies)."},
+               {"--description", "TEXT", "Details."},
+               {"--service", "ID", "The service concerned."},
+               {"--ticket", "ID", "The ticket concerned."},
+               {"--agreement", "ID", "The agreement concerned."},
+               {"--type", "TYPE", "functional (default) or hierarchical."},
+               {"--assignee", "WHO", "Who owns it."},
+               {"--watchers", "WHO[,WHO]", "Who is kept informed."},
+               {"--id", "ID", "Its id ([a-z0-9-]); generated when not given."},
+           }),
+      Verb({"escalations", "ack"}, "ID...", "Acknowledges escalations: the current level has them.",
+           "rapportctl esc ack 7d3kq2m9x4b1c8fz 2b6tq0w1n5c3d7hx", EscalationsAck,
+           {{"--note", "TEXT", "A note for the timeline."}}),
+      Verb({"escalations", "escalate"}, "ID...",
+           "Moves escalations to the next level, unless someone else moved them first.",
+           "rapportctl esc escalate 7d3kq2m9x4b1c8fz --seen-level 0 --note 'needs a DBA'",
+           EscalationsEscalate,
+           {{"--seen-level", "N",
+             "The level you saw (esc show/list); default: the level read just before."},
+            {"--note", "TEXT", "A note for the timeline."}}),
+      Verb({"escalations", "reassign"}, "ID...",
+           "Gives escalations to a person, or restarts them under another policy.",
+           "rapportctl esc reassign 7d3kq2m9x4b1c8fz --to dana@it.example", EscalationsReassign,
+           {{"--to", "WHO", "The new assignee."},
+            {"--policy", "ID", "Restart under this policy, at its first level."},
+            {"--note", "TEXT", "A note for the timeline."}}),
+      Verb({"escalations", "note"}, "ID TEXT...", "Adds a note to an escalation's timeline.",
+           "rapportctl esc note 7d3kq2m9x4b1c8fz called the customer back", EscalationsNote),
+      Verb({"escalations", "hold"}, "ID...", "Puts escalations on hold: every clock stops.",
+           "rapportctl esc hold 7d3kq2m9x4b1c8fz --reason 'waiting for the vendor'",
+           EscalationsHold, {{"--reason", "TEXT", "Required: why."}}),
+      Verb({"escalations", "resume"}, "ID...",
+           "Resumes held escalations; the clocks go on with the wait left.",
+           "rapportctl esc resume 7d3kq2m9x4b1c8fz", EscalationsResume,
+           {{"--note", "TEXT", "A note for the timeline."}}),
+      Verb({"escalations", "resolve"}, "ID...", "Resolves acknowledged escalations.",
+           "rapportctl esc resolve 7d3kq2m9x4b1c8fz --summary 'index rebuilt, invoices sent'",
+           EscalationsResolve, {{"--summary", "TEXT", "Required: the resolution."}}),
+      Verb({"escalations", "reopen"}, "ID...", "Opens resolved escalations again.",
+           "rapportctl esc reopen 7d3kq2m9x4b1c8fz --reason 'invoices late again'",
+           EscalationsReopen, {{"--reason", "TEXT", "Required: why."}}),
+      Verb({"escalations", "close"}, "ID...", "Closes resolved escalations.",
+           "rapportctl esc close 7d3kq2m9x4b1c8fz 2b6tq0w1n5c3d7hx", EscalationsClose,
+           {{"--note", "TEXT", "A note for the timeline."}}),
+      Verb({"escalations", "cancel"}, "ID...", "Cancels open or acknowledged escalations.",
+           "rapportctl esc cancel 7d3kq2m9x4b1c8fz --reason 'opened by mistake'", EscalationsCancel,
+           {{"--reason", "TEXT", "Required: why."}}),
+      Verb({"escalations", "watch"}, "",
+           "Follows escalation changes live; reconnects without missing any.",
+           "rapportctl esc watch --relationship acme", EscalationsWatch,
+           {{"--relationship", "ID", "Only changes of this relationship's escalations."},
+            {"--service", "ID", "Only changes of this service's escalations."},
+            {"--state", "STATE", "Only changes leaving an escalation in STATE."},
+            {"--since", "SEQ", "First the changes after sequence SEQ (0: all), then live ones."},
+            {"--count", "N", "Stop after N changes."}}),
+      Verb({"escalations", "policies"}, "", "Lists escalation policies with their levels.",
+           "rapportctl esc policies", EscalationPoliciesList, ListFlags()),
+
   };
   return *commands;
 }
@@ -189,9 +282,20 @@ void PrintGlobalFlags(std::ostream& os) {
   table.AddRow({"  --timeout DURATION", "Deadline of each call, e.g. 5s (default 10s)"});
   table.AddRow(
       {"  -o, --output FORMAT", "table (default), or json: protobuf JSON, lists as arrays"});
+  table.AddRow({"  --token TOKEN", "API token ($RAPPORT_TOKEN, which ps does not show)"});
+  table.AddRow(
+      {"  --tls_ca FILE", "Use TLS, verifying the server with these PEM roots ($RAPPORT_TLS_CA)"});
+  table.AddRow({"  --tls_cert FILE", "Client certificate for mutual TLS, PEM ($RAPPORT_TLS_CERT)"});
+  table.AddRow({"  --tls_key FILE", "Its private key, PEM ($RAPPORT_TLS_KEY)"});
+  table.AddRow({"  --tls_server_name NAME",
+                "Name to verify in the server's certificate ($RAPPORT_TLS_SERVER_NAME)"});
   table.AddRow({"  -h, --help", "Help for rapportctl or a command"});
   table.Print(os);
 }
+
+constexpr char kExitCodes[] =
+    "Exit codes: 0 success, 1 the server refused, 2 usage error, 3 cannot connect,\n"
+    "4 not authenticated (no token, or the server refused it), 5 permission denied.\n";
 
 void PrintUsage(std::ostream& os) {
   os << "rapportctl: the command line of Rapport.\n\n"
@@ -204,10 +308,10 @@ void PrintUsage(std::ostream& os) {
     table.AddRow({"  " + name, c.help});
   }
   table.Print(os);
-  os << "\nAliases: rel = relationships.\n\n";
+  os << "\nAliases: rel = relationships, esc = escalations.\n\n";
   PrintGlobalFlags(os);
-  os << "\nExit codes: 0 success, 1 the server refused, 2 usage error, 3 cannot connect.\n"
-        "Run rapportctl COMMAND --help for a command's flags and an example.\n";
+  os << "\n"
+     << kExitCodes << "Run rapportctl COMMAND --help for a command's flags and an example.\n";
 }
 
 void PrintCommandHelp(const Command& c, std::ostream& os) {
@@ -222,6 +326,7 @@ void PrintCommandHelp(const Command& c, std::ostream& os) {
   }
   os << "\n";
   PrintGlobalFlags(os);
+  os << "\n" << kExitCodes;
   os << "\nExample:\n  " << c.example << "\n";
 }
 
@@ -273,6 +378,55 @@ std::optional<std::map<std::string, std::string>> ParseFlags(const Command& comm
   return flags;
 }
 
+// The global flags that take a value.
+bool IsGlobalValueFlag(const std::string& name) {
+  static const auto* const flags = new std::set<std::string>{
+      "--server", "--timeout",  "-o",        "--output",         "--token",
+      "--tls_ca", "--tls_cert", "--tls_key", "--tls_server_name"};
+  return flags->count(name) > 0;
+}
+
+// Reads one PEM file named by `flag`; INVALID_ARGUMENT naming both when it
+// cannot be read or holds no PEM block.
+absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path, ": ", std::strerror(errno)));
+  }
+  if (!absl::StrContains(contents.str(), "-----BEGIN ")) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path, " is not a PEM file"));
+  }
+  return contents.str();
+}
+
+// TLS options from the values of --tls_ca, --tls_cert, --tls_key and
+// --tls_server_name (by flag or variable; "" when not given). Any of them
+// turns TLS on.
+absl::StatusOr<TlsOptions> LoadTls(const std::map<std::string, std::string>& flags) {
+  TlsOptions tls;
+  const std::string& ca = flags.at("--tls_ca");
+  const std::string& cert = flags.at("--tls_cert");
+  const std::string& key = flags.at("--tls_key");
+  tls.server_name = flags.at("--tls_server_name");
+  tls.enabled = !ca.empty() || !cert.empty() || !key.empty() || !tls.server_name.empty();
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key go together: the client certificate and its private key");
+  }
+  for (const auto& [flag, path, pem] :
+       {std::tuple{"--tls_ca", &ca, &tls.ca_pem}, std::tuple{"--tls_cert", &cert, &tls.cert_pem},
+        std::tuple{"--tls_key", &key, &tls.key_pem}}) {
+    if (path->empty()) continue;
+    auto contents = ReadPem(flag, *path);
+    if (!contents.ok()) return contents.status();
+    *pem = *std::move(contents);
+  }
+  return tls;
+}
+
 }  // namespace
 
 std::vector<CommandSpec> CommandSpecs() {
@@ -286,46 +440,88 @@ std::vector<CommandSpec> CommandSpecs() {
 }
 
 std::vector<std::string> GlobalFlags() {
-  return {"--server", "--timeout", "-o", "--output", "--help", "-h"};
+  return {"--server",   "--timeout", "-o",     "--output",          "--token", "--tls_ca",
+          "--tls_cert", "--tls_key", "--help", "--tls_server_name", "-h"};
+}
+
+std::vector<std::string> EnvironmentVariables() {
+  return {"RAPPORT_SERVER",   "RAPPORT_TOKEN",   "RAPPORT_TLS_CA",
+          "RAPPORT_TLS_CERT", "RAPPORT_TLS_KEY", "RAPPORT_TLS_SERVER_NAME"};
 }
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
            const std::string& env_server) {
+  return RunCli(args, out, err, Environment{{"RAPPORT_SERVER", env_server}});
+}
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           const Environment& env) {
+  auto getenv = [&env](const std::string& name) {
+    auto it = env.find(name);
+    return it == env.end() ? std::string() : it->second;
+  };
   Options options;
-  options.server = env_server.empty() ? kDefaultServer : env_server;
+  options.server = getenv("RAPPORT_SERVER");
+  if (options.server.empty()) options.server = kDefaultServer;
+  options.token = getenv("RAPPORT_TOKEN");
+  // TLS files by flag, else by variable; read once all flags are known.
+  std::map<std::string, std::string> tls = {
+      {"--tls_ca", getenv("RAPPORT_TLS_CA")},
+      {"--tls_cert", getenv("RAPPORT_TLS_CERT")},
+      {"--tls_key", getenv("RAPPORT_TLS_KEY")},
+      {"--tls_server_name", getenv("RAPPORT_TLS_SERVER_NAME")},
+  };
   std::vector<std::string> rest;
   bool help = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    std::optional<std::string> missing;  // A global flag given without its value.
-    auto value = [&](absl::string_view flag) -> std::optional<std::string> {
-      if (absl::StartsWith(a, absl::StrCat(flag, "="))) return a.substr(flag.size() + 1);
-      if (a != flag) return std::nullopt;
-      if (i + 1 < args.size()) return args[++i];
-      missing = a;
-      return std::nullopt;
-    };
-    if (auto v = value("--server")) {
-      options.server = *v;
-    } else if (auto v = value("--timeout")) {
-      if (!absl::ParseDuration(*v, &options.timeout) || options.timeout <= absl::ZeroDuration()) {
-        err << "rapportctl: --timeout must be a positive duration such as 5s, got '" << *v << "'\n";
+    if (a == "--") {  // The rest is the command's, verbatim.
+      rest.insert(rest.end(), args.begin() + i, args.end());
+      break;
+    }
+    const std::string name = a.substr(0, a.find('='));
+    if (IsGlobalValueFlag(name)) {
+      std::string v;
+      if (name.size() < a.size()) {
+        v = a.substr(name.size() + 1);
+      } else if (i + 1 < args.size()) {
+        v = args[++i];
+      } else {
+        err << "rapportctl: " << name << " needs a value\n";
         return kExitUsage;
       }
-    } else if (auto v = value("-o"); v || (!missing && (v = value("--output")))) {
-      if (*v != "table" && *v != "json") {
-        err << "rapportctl: -o must be table or json, got '" << *v << "'\n";
-        return kExitUsage;
+      if (name == "--server") {
+        options.server = v;
+      } else if (name == "--timeout") {
+        if (!absl::ParseDuration(v, &options.timeout) || options.timeout <= absl::ZeroDuration()) {
+          err << "rapportctl: --timeout must be a positive duration such as 5s, got '" << v
+              << "'\n";
+          return kExitUsage;
+        }
+      } else if (name == "-o" || name == "--output") {
+        if (v != "table" && v != "json") {
+          err << "rapportctl: -o must be table or json, got '" << v << "'\n";
+          return kExitUsage;
+        }
+        options.output = v;
+      } else if (name == "--token") {
+        options.token = v;
+      } else {
+        tls[name] = v;
       }
-      options.output = *v;
-    } else if (missing) {
-      err << "rapportctl: " << *missing << " needs a value\n";
-      return kExitUsage;
     } else if (a == "--help" || a == "-h" || (a == "help" && rest.empty())) {
       help = true;
     } else {
       rest.push_back(a);
     }
+  }
+  if (!help) {
+    auto loaded = LoadTls(tls);
+    if (!loaded.ok()) {
+      err << "rapportctl: " << loaded.status().message() << "\n";
+      return kExitUsage;
+    }
+    options.tls = *std::move(loaded);
   }
   if (!rest.empty()) {
     if (auto alias = Aliases().find(rest[0]); alias != Aliases().end()) rest[0] = alias->second;
@@ -348,14 +544,23 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
           << "; run rapportctl --help for the list\n";
       return kExitUsage;
     }
-    // A group without its verb ("rapportctl agreements"): list the verbs.
-    std::vector<std::string> verbs;
-    for (const auto& c : Commands()) {
-      if (c.words.size() > 1 && c.words[0] == rest[0]) verbs.push_back(c.words[1]);
-    }
-    if (!verbs.empty() && (rest.size() == 1 || help)) {
-      (help ? out : err) << "rapportctl " << rest[0] << ": choose one of "
-                         << absl::StrJoin(verbs, ", ") << " (rapportctl " << rest[0]
+    // A group without its verb ("rapportctl agreements", "rapportctl admin
+    // token"): list the words that may follow the longest known prefix.
+    for (size_t k = rest.size(); k >= 1; --k) {
+      std::vector<std::string> next;
+      for (const auto& c : Commands()) {
+        if (c.words.size() <= k || !std::equal(rest.begin(), rest.begin() + k, c.words.begin())) {
+          continue;
+        }
+        if (std::find(next.begin(), next.end(), c.words[k]) == next.end()) {
+          next.push_back(c.words[k]);
+        }
+      }
+      if (next.empty()) continue;
+      if (rest.size() > k && !help) break;  // A known group, an unknown verb.
+      const std::string group = absl::StrJoin(rest.begin(), rest.begin() + k, " ");
+      (help ? out : err) << "rapportctl " << group << ": choose one of "
+                         << absl::StrJoin(next, ", ") << " (rapportctl " << group
                          << " VERB --help for more)\n";
       return help ? kExitOk : kExitUsage;
     }

@@ -22,11 +22,23 @@
 
 namespace rapport::cli {
 
+// How to secure the connection: TLS when `enabled`, with these PEM contents
+// (read from the files the flags name before any call).
+struct TlsOptions {
+  bool enabled = false;
+  std::string ca_pem;       // Roots that verify the server; empty: the system's.
+  std::string cert_pem;     // Client certificate chain for mutual TLS, or empty.
+  std::string key_pem;      // Its private key (given together with cert_pem).
+  std::string server_name;  // Name to verify the server's certificate against, or empty.
+};
+
 // Global options, valid anywhere on the command line.
 struct Options {
   std::string server;
   absl::Duration timeout = absl::Seconds(10);
   std::string output = "table";  // "table" or "json".
+  std::string token;             // Bearer token; empty: none is sent.
+  TlsOptions tls;
 };
 
 // A flag a command takes. `value` names its argument ("N", "KIND"); empty for
@@ -80,20 +92,26 @@ class Context final {
   bool EnumFlag(const std::string& name, const google::protobuf::EnumDescriptor* descriptor,
                 int* value) const;
 
-  // A channel to the server, made once.
+  // A channel to the server, made once: TLS or plaintext as the options say.
   std::shared_ptr<grpc::Channel> Channel();
-  // Sets the deadline of a call.
+  // Sets the deadline of a call (--timeout) and its credentials (the token).
   void Prepare(grpc::ClientContext* ctx) const;
+  // Sets only the credentials: for streams, which have no deadline.
+  void Authorize(grpc::ClientContext* ctx) const;
 
   // Prints a failed call and returns its exit code: kExitUnreachable when
-  // the server could not be reached, else kExitRefused with the status code
-  // name and the server's message.
-  int Fail(const grpc::Status& status) const;
+  // the server could not be reached, kExitUnauthenticated and
+  // kExitPermissionDenied for those refusals, else kExitRefused with the
+  // status code name and the server's message. `subject` ("escalations/x")
+  // prefixes the message when the command acts on several resources.
+  int Fail(const grpc::Status& status, const std::string& subject = "") const;
   // Prints "rapportctl WORDS: `message`" with a pointer to --help; returns kExitUsage.
   int Usage(const std::string& message) const;
 
   // Prints one message as protobuf JSON.
   void PrintJson(const google::protobuf::Message& message) const;
+  // Prints one message as protobuf JSON on a single line (JSON Lines, for streams).
+  void PrintJsonLine(const google::protobuf::Message& message) const;
   // Prints messages as a JSON array.
   template <typename T>
   void PrintJsonArray(const std::vector<T>& messages) const {
@@ -161,7 +179,9 @@ class Context final {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-// Handlers, one per verb (relationship_commands.cc, catalog_commands.cc).
+// Handlers, one per verb (relationship_commands.cc, catalog_commands.cc,
+// escalation_commands.cc, sla_commands.cc, satisfaction_commands.cc,
+// demo_seed.cc, token_commands.cc).
 int RelationshipsList(Context& c);
 int RelationshipsShow(Context& c);
 int RelationshipsHealth(Context& c);
@@ -174,5 +194,27 @@ int AgreementsList(Context& c);
 int AgreementsShow(Context& c);
 int AgreementsRevisions(Context& c);
 int CatalogApply(Context& c);
+int EscalationsList(Context& c);
+int EscalationsShow(Context& c);
+int EscalationsCreate(Context& c);
+int EscalationsAck(Context& c);
+int EscalationsEscalate(Context& c);
+int EscalationsReassign(Context& c);
+int EscalationsNote(Context& c);
+int EscalationsHold(Context& c);
+int EscalationsResume(Context& c);
+int EscalationsResolve(Context& c);
+int EscalationsReopen(Context& c);
+int EscalationsClose(Context& c);
+int EscalationsCancel(Context& c);
+int EscalationsWatch(Context& c);
+int EscalationPoliciesList(Context& c);
+int TicketsList(Context& c);
+int TicketsShow(Context& c);
+int Compliance(Context& c);
+int SatisfactionScore(Context& c);
+int SatisfactionTrend(Context& c);
+int DemoSeed(Context& c);
+int AdminTokenCreate(Context& c);
 
 }  // namespace rapport::cli

@@ -13,7 +13,7 @@ namespace rapport::cli {
 
 std::string HumanTime(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
-  return HumanTime(absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos()));
+  return HumanTime(FromProto(time));
 }
 
 std::string HumanTime(absl::Time time) {
@@ -96,5 +96,41 @@ std::string FullName(absl::string_view id_or_name, absl::string_view collection)
 }
 
 std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
+
+std::string HumanRelative(absl::Time time, absl::Time now) {
+  absl::Duration d = time - now;
+  if (absl::AbsDuration(d) < absl::Seconds(1)) return "now";
+  // To the minute beyond a minute: "in 1h", not "in 59m 59s" a moment later.
+  if (absl::AbsDuration(d) >= absl::Minutes(1)) {
+    const absl::Duration rounded =
+        absl::Floor(absl::AbsDuration(d) + absl::Seconds(30), absl::Minutes(1));
+    d = d < absl::ZeroDuration() ? -rounded : rounded;
+  }
+  return d > absl::ZeroDuration() ? "in " + HumanDuration(d) : HumanDuration(-d) + " ago";
+}
+
+std::optional<absl::Time> ParseHumanTime(absl::string_view text) {
+  const std::string s(absl::StripAsciiWhitespace(text));
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &error)) return t;
+  for (const char* format : {"%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"}) {
+    if (absl::ParseTime(format, s, absl::LocalTimeZone(), &t, &error)) return t;
+  }
+  return std::nullopt;
+}
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  google::protobuf::Timestamp proto;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  proto.set_seconds(seconds);
+  proto.set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return proto;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+}
 
 }  // namespace rapport::cli

@@ -45,4 +45,17 @@ std::string FullName(absl::string_view id_or_name, absl::string_view collection)
 // `text`, or "-" when it is empty.
 std::string OrDash(absl::string_view text);
 
+// How far `time` is from `now`: "in 3h 20m", "2d 4h ago", "now" (within a
+// second); to the nearest minute beyond a minute.
+std::string HumanRelative(absl::Time time, absl::Time now);
+
+// Reads a time as people type it: RFC 3339 ("2026-10-15T14:00:00Z",
+// "2026-10-15T14:00:00+02:00"), or "2026-10-15", "2026-10-15 14:00" and
+// "2026-10-15T14:00" in the local time zone. nullopt for anything else.
+std::optional<absl::Time> ParseHumanTime(absl::string_view text);
+
+// Conversions between protobuf and Abseil times.
+google::protobuf::Timestamp ToProto(absl::Time time);
+absl::Time FromProto(const google::protobuf::Timestamp& time);
+
 }  // namespace rapport::cli

@@ -90,6 +90,11 @@ std::string Truncate(absl::string_view text, size_t width) {
   return out + "…";
 }
 
+std::string PadRight(absl::string_view text, size_t width) {
+  const size_t used = DisplayWidth(text);
+  return std::string(text) + std::string(used < width ? width - used : 0, ' ');
+}
+
 Table::Table(std::vector<std::string> header)
     : header_(std::move(header)), right_(header_.size()), max_width_(header_.size()) {}
 
@@ -133,6 +138,12 @@ void Table::Print(std::ostream& os) const {
     text.erase(text.find_last_not_of(' ') + 1);
     os << text << "\n";
   }
+}
+
+void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields, std::ostream& os) {
+  Table table({"", ""});
+  for (const auto& [label, value] : fields) table.AddRow({label, value});
+  table.Print(os);
 }
 
 }  // namespace rapport::cli

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -20,6 +21,9 @@ size_t DisplayWidth(absl::string_view text);
 // `text` cut to at most `width` columns, ending in "…" when cut. Also turns
 // line breaks and tabs into spaces, so one cell stays on one line.
 std::string Truncate(absl::string_view text, size_t width);
+
+// `text` followed by spaces up to `width` columns (unchanged when wider).
+std::string PadRight(absl::string_view text, size_t width);
 
 // A table printed with two spaces between columns and no trailing spaces.
 // Cells past the header's column count are dropped; missing ones are empty.
@@ -46,5 +50,9 @@ class Table final {
   std::vector<size_t> max_width_;  // 0: no limit.
   std::vector<std::vector<std::string>> rows_;
 };
+
+// Prints (label, value) pairs as two aligned columns without a header:
+// the layout of every `show` command.
+void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields, std::ostream& os);
 
 }  // namespace rapport::cli

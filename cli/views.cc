@@ -18,13 +18,6 @@ constexpr char kServices[] = "services";
 constexpr char kCalendars[] = "calendars";
 constexpr char kAgreements[] = "agreements";
 
-// Prints `fields` (label, value) as two aligned columns.
-void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields, std::ostream& os) {
-  Table table({"", ""});
-  for (const auto& [label, value] : fields) table.AddRow({label, value});
-  table.Print(os);
-}
-
 std::string Labels(const google::protobuf::Map<std::string, std::string>& labels) {
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());
   std::vector<std::string> parts;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/catalog_file.h"
 #include "cli/cli.h"
+#include "cli/escalation_views.h"
 #include "cli/format.h"
 #include "cli/table.h"
 #include "cli/views.h"
@@ -206,6 +207,136 @@ TEST(YamlTest, UnknownKeysReachTheJsonParserWhichNamesThem) {
   EXPECT_EQ(LoadCatalogFile(dir.Sub("catalog.txt")).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LoadCatalogFile(dir.Sub("missing.json")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(FormatTest, RelativeTimesAndTimesAsPeopleTypeThem) {
+  const absl::Time now = absl::FromUnixSeconds(1795439100);
+  EXPECT_EQ(HumanRelative(now + absl::Minutes(14), now), "in 14m");
+  EXPECT_EQ(HumanRelative(now - absl::Hours(52), now), "2d 4h ago");
+  EXPECT_EQ(HumanRelative(now + absl::Milliseconds(300), now), "now");
+  EXPECT_EQ(HumanRelative(now + absl::Minutes(60) - absl::Seconds(1), now), "in 1h");
+  EXPECT_EQ(HumanRelative(now - absl::Seconds(45), now), "45s ago");
+  ScopedTz tz("Europe/Berlin");
+  EXPECT_EQ(ParseHumanTime("2026-11-23T13:05:00Z"), absl::FromUnixSeconds(1795439100));
+  EXPECT_EQ(ParseHumanTime("2026-11-23T14:05:00+01:00"), absl::FromUnixSeconds(1795439100));
+  EXPECT_EQ(ParseHumanTime("2026-11-23 14:05"), absl::FromUnixSeconds(1795439100));
+  EXPECT_EQ(ParseHumanTime("2026-11-23T14:05"), absl::FromUnixSeconds(1795439100));
+  EXPECT_EQ(ParseHumanTime(" 2026-11-23 "), absl::FromUnixSeconds(1795439100 - 14 * 3600 - 300));
+  EXPECT_EQ(ParseHumanTime("yesterday"), std::nullopt);
+  EXPECT_EQ(ParseHumanTime("2026-13-01"), std::nullopt);
+  EXPECT_EQ(FromProto(ToProto(absl::FromUnixMillis(1795439100123))),
+            absl::FromUnixMillis(1795439100123));
+}
+
+v1::Escalation SampleEscalation(absl::Time now) {
+  v1::Escalation e;
+  e.set_name("escalations/vpn");
+  e.set_title("VPN down for the Hamburg office");
+  e.set_relationship("relationships/acme");
+  e.set_severity(v1::SEV1);
+  e.set_type(v1::Escalation::FUNCTIONAL);
+  e.set_source(v1::Escalation::MANUAL);
+  e.set_policy("escalation_policies/standard");
+  e.mutable_policy_snapshot()->set_display_name("Standard");
+  for (const char* name : {"service-desk", "duty-manager"}) {
+    auto* level = e.mutable_policy_snapshot()->add_levels();
+    level->set_name(name);
+    level->add_targets(std::string(name) + "@it.example");
+    level->mutable_ack_wait()->set_seconds(1800);
+  }
+  e.set_level(1);
+  e.set_level_name("duty-manager");
+  e.set_state(v1::Escalation::OPEN);
+  *e.mutable_next_escalation_time() = ToProto(now + absl::Minutes(14));
+  *e.mutable_create_time() = ToProto(now - absl::Hours(1));
+  auto* opened = e.add_timeline();
+  opened->set_sequence(1);
+  opened->set_actor("anonymous");
+  opened->set_action(v1::EscalationTimelineEntry::OPENED);
+  opened->set_state_after(v1::Escalation::OPEN);
+  auto* escalated = e.add_timeline();
+  escalated->set_sequence(2);
+  escalated->set_actor("jane");
+  escalated->set_action(v1::EscalationTimelineEntry::ESCALATED);
+  escalated->set_state_before(v1::Escalation::OPEN);
+  escalated->set_state_after(v1::Escalation::OPEN);
+  escalated->set_level_after(1);
+  escalated->set_note("needs a DBA");
+  return e;
+}
+
+TEST(EscalationViewsTest, LevelNextStepAndStatusLine) {
+  const absl::Time now = absl::FromUnixSeconds(1795439100);
+  v1::Escalation e = SampleEscalation(now);
+  EXPECT_EQ(LevelText(e), "1 duty-manager");
+  EXPECT_EQ(NextStep(e, now), "escalates in 14m");
+  EXPECT_EQ(EscalationStatusLine(e, now), "vpn: OPEN, level 1 (duty-manager), escalates in 14m");
+  e.set_assignee("sam");
+  e.set_repeat_count(1);
+  e.set_exhausted(true);
+  EXPECT_EQ(LevelText(e), "1 duty-manager (repeat 1) (exhausted)");
+  EXPECT_EQ(EscalationStatusLine(e, now), "vpn: OPEN, level 1 (duty-manager), assigned to sam");
+  e.set_state(v1::Escalation::ON_HOLD);
+  *e.mutable_hold_time() = ToProto(now - absl::Hours(2));
+  EXPECT_EQ(NextStep(e, now), "held 2h ago");
+  e.set_state(v1::Escalation::ACKNOWLEDGED);
+  EXPECT_EQ(NextStep(e, now), "-");
+  *e.mutable_retrigger_time() = ToProto(now + absl::Hours(3));
+  EXPECT_EQ(NextStep(e, now), "retriggers in 3h");
+  e.set_state(v1::Escalation::CLOSED);
+  EXPECT_EQ(NextStep(e, now), "-");
+}
+
+TEST(EscalationViewsTest, ShowMarksTheCurrentLevelAndListsTheTimeline) {
+  ScopedTz tz("UTC");
+  const absl::Time now = absl::FromUnixSeconds(1795439100);
+  std::ostringstream os;
+  PrintEscalation(SampleEscalation(now), now, os);
+  const std::string text = os.str();
+  EXPECT_THAT(text, HasSubstr("Level:         1 duty-manager of 2\n"));
+  EXPECT_THAT(text, HasSubstr("Next:          escalates in 14m\n"));
+  EXPECT_THAT(text, HasSubstr("Escalates at:  2026-11-23 13:19\n"));
+  EXPECT_THAT(text, HasSubstr("Levels:\n"
+                              "     #  NAME          ACK WAIT  TARGETS\n"
+                              "     0  service-desk  30m       service-desk@it.example\n"
+                              "  →  1  duty-manager  30m       duty-manager@it.example\n"));
+  EXPECT_THAT(text, HasSubstr("  SEQ  TIME  ACTOR      ACTION     STATE  LEVEL  NOTE\n"
+                              "    1  -     anonymous  OPENED     OPEN   0      -\n"
+                              "    2  -     jane       ESCALATED  OPEN   0 → 1  needs a DBA\n"));
+}
+
+TEST(EscalationViewsTest, ListAndWatchLines) {
+  ScopedTz tz("UTC");
+  const absl::Time now = absl::FromUnixSeconds(1795439100);
+  std::ostringstream list;
+  PrintEscalations({SampleEscalation(now)}, now, list);
+  EXPECT_EQ(list.str(),
+            "ID   SEV   STATE  LEVEL           RELATIONSHIP  ASSIGNEE  CREATED           NEXT"
+            "              TITLE\n"
+            "vpn  SEV1  OPEN   1 duty-manager  acme          -         2026-11-23 12:05  escalates"
+            " in 14m  VPN down for the Hamburg office\n");
+  std::ostringstream none;
+  PrintEscalations({}, now, none);
+  EXPECT_EQ(none.str(), "No escalations.\n");
+
+  v1::EscalationChange change;
+  change.set_sequence(42);
+  *change.mutable_change_time() = ToProto(now);
+  *change.mutable_escalation() = SampleEscalation(now);
+  *change.mutable_entry() = change.escalation().timeline(1);
+  std::ostringstream watch;
+  PrintEscalationChangeHeader(watch);
+  PrintEscalationChange(change, watch);
+  change.mutable_entry()->set_action(v1::EscalationTimelineEntry::OPENED);
+  change.mutable_entry()->clear_note();
+  PrintEscalationChange(change, watch);
+  EXPECT_EQ(watch.str(),
+            "SEQ     TIME              ESCALATION          ACTION          STATE         LEVEL"
+            "               ACTOR             NOTE\n"
+            "42      2026-11-23 13:05  vpn                 ESCALATED       OPEN          1 "
+            "duty-manager      jane              needs a DBA\n"
+            "42      2026-11-23 13:05  vpn                 OPENED          OPEN          1 "
+            "duty-manager      jane              SEV1 VPN down for the Hamburg office\n");
 }
 
 v1::RelationshipHealth SampleHealth() {
