@@ -555,10 +555,12 @@ std::string OpenByRelationship(absl::string_view relationship_id, absl::string_v
 }
 
 std::string OpenByRelationshipPrefix(absl::string_view relationship_id) {
-  std::string key = "eo";
+  std::string key = OpenEscalationsPrefix();
   AppendOrderedString(&key, relationship_id);
   return key;
 }
+
+std::string OpenEscalationsPrefix() { return "eo"; }
 
 std::optional<std::string> EscalationFromOpen(absl::string_view key) {
   if (!ConsumeTag(&key, "eo")) return std::nullopt;

@@ -282,6 +282,8 @@ struct ByCreateKey {
 std::optional<ByCreateKey> DecodeByCreate(absl::string_view key);
 std::string OpenByRelationship(absl::string_view relationship_id, absl::string_view escalation_id);
 std::string OpenByRelationshipPrefix(absl::string_view relationship_id);
+// Scan prefix of every "eo" entry: all open escalations, by relationship.
+std::string OpenEscalationsPrefix();
 std::optional<std::string> EscalationFromOpen(absl::string_view key);
 std::string OpenCount(uint32_t state, uint32_t level, uint32_t severity);
 std::string OpenCountPrefix();

@@ -966,6 +966,39 @@ absl::StatusOr<std::vector<OpenCount>> Escalations::CountOpen() const {
   return counts;
 }
 
+absl::StatusOr<std::map<v1::Severity, absl::Time>> Escalations::OldestUnacknowledged() const {
+  std::map<v1::Severity, absl::Time> oldest;
+  storage::ScanOptions options;
+  options.prefix = keys::OpenEscalationsPrefix();
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->ForEach(Cf::kIndex, options, [&](absl::string_view key, absl::string_view) {
+        auto id = keys::EscalationFromOpen(key);
+        if (!id) return true;
+        v1::Escalation e;
+        auto found = store_->GetProto(Cf::kEscalations, keys::Escalation(*id), &e);
+        if (!found.ok()) {
+          error = found.status();
+          return false;
+        }
+        if (!*found || e.state() != v1::Escalation::OPEN) return true;
+        // The latest entry into OPEN; an escalation's first entry is OPENED.
+        absl::Time since = FromProtoTime(e.create_time());
+        for (auto it = e.timeline().rbegin(); it != e.timeline().rend(); ++it) {
+          if (it->state_after() == v1::Escalation::OPEN &&
+              it->state_before() != v1::Escalation::OPEN) {
+            since = FromProtoTime(it->time());
+            break;
+          }
+        }
+        auto [slot, inserted] = oldest.emplace(e.severity(), since);
+        if (!inserted) slot->second = std::min(slot->second, since);
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  return oldest;
+}
+
 // ---------------------------------------------------------------- change log
 
 absl::StatusOr<std::vector<v1::EscalationChange>> Escalations::ReadChanges(uint64_t after,

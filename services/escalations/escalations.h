@@ -174,6 +174,13 @@ class Escalations final {
 
   // Open escalations by state, level and severity, from write-time counters.
   absl::StatusOr<std::vector<OpenCount>> CountOpen() const;
+  // Per severity with an escalation in state OPEN: the earliest instant
+  // since which one of them has waited for acknowledgement, that is, when it
+  // last entered OPEN (opened, reopened, resumed or re-triggered; moving to
+  // another level while OPEN does not restart the wait). Severities without
+  // an OPEN escalation are absent. From the index of open escalations: cost
+  // proportional to their number. DATA_LOSS if a record does not parse.
+  absl::StatusOr<std::map<v1::Severity, absl::Time>> OldestUnacknowledged() const;
 
   // ---- Change log (WatchEscalations).
 

@@ -248,6 +248,9 @@ TEST(EscKeysTest, RoundTripsAndOrder) {
                                keys::OpenByRelationshipPrefix("acme")));
   EXPECT_FALSE(absl::StartsWith(keys::OpenByRelationship("acme2", "e1"),
                                 keys::OpenByRelationshipPrefix("acme")));
+  EXPECT_TRUE(
+      absl::StartsWith(keys::OpenByRelationship("acme", "e1"), keys::OpenEscalationsPrefix()));
+  EXPECT_TRUE(absl::StartsWith(keys::OpenByRelationshipPrefix(""), keys::OpenEscalationsPrefix()));
   auto count = keys::DecodeOpenCount(keys::OpenCount(1, 2, 3));
   ASSERT_TRUE(count.has_value());
   EXPECT_EQ(count->state, 1u);
@@ -743,6 +746,42 @@ TEST_F(EscalationsTest, OpenInTxnOpensOnePerSourceAndSummarizes) {
   EXPECT_EQ(counts[0].state, Esc::ACKNOWLEDGED);
   EXPECT_EQ(counts[0].severity, v1::SEV3);
   EXPECT_EQ(counts[0].count, 1);
+}
+
+TEST_F(EscalationsTest, OldestUnacknowledgedIsWhenTheLongestWaitingOpenOneEnteredOpen) {
+  using Oldest = std::map<v1::Severity, absl::Time>;
+  ASSERT_OK_AND_ASSIGN(Oldest oldest, domain_->OldestUnacknowledged());
+  EXPECT_TRUE(oldest.empty());
+  ASSERT_OK(Create("a", v1::SEV1).status());
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_OK(Create("b", v1::SEV1).status());
+  ASSERT_OK(Create("c", v1::SEV2).status());
+  ASSERT_OK(Create("d", v1::SEV3).status());
+  ASSERT_OK(Op("ack", "d").status());  // Acknowledged: not waiting.
+  // "a" moves to its next level unacknowledged: still waiting since T0.
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(oldest, domain_->OldestUnacknowledged());
+  EXPECT_EQ(oldest, (Oldest{{v1::SEV1, kT0}, {v1::SEV2, kT0 + absl::Minutes(5)}}));
+
+  // Acknowledged, it no longer counts; a hold stops the wait and a resume
+  // into OPEN starts it again, as a reopen and a manual escalation do.
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK(Op("ack", "a").status());
+  ASSERT_OK(Op("hold", "b").status());
+  ASSERT_OK_AND_ASSIGN(oldest, domain_->OldestUnacknowledged());
+  EXPECT_EQ(oldest, (Oldest{{v1::SEV2, kT0 + absl::Minutes(5)}}));
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK(Op("resume", "b").status());
+  ASSERT_OK(Op("ack", "c").status());
+  ASSERT_OK(Op("resolve", "c").status());
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK(Op("reopen", "c").status());
+  ASSERT_OK(Op("escalate", "d", 0).status());
+  ASSERT_OK_AND_ASSIGN(oldest, domain_->OldestUnacknowledged());
+  EXPECT_EQ(oldest, (Oldest{{v1::SEV1, kT0 + absl::Minutes(12)},
+                            {v1::SEV2, kT0 + absl::Minutes(13)},
+                            {v1::SEV3, kT0 + absl::Minutes(13)}}));
 }
 
 // ---------------------------------------------------------------------- Watch
