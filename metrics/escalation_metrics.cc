@@ -31,7 +31,13 @@ EscalationMetrics::EscalationMetrics(Metrics* metrics,
                            .Name("rapport_escalation_time_to_resolve_seconds")
                            .Help("Time from opening an escalation to its resolution.")
                            .Register(metrics->registry())
-                           .Add({}, DurationBuckets())) {
+                           .Add({}, DurationBuckets())),
+      metrics_(metrics) {
+  // The actions are known: their series start at 0, so they exist (and
+  // rate() counts the first change) before anything has happened.
+  for (const char* action : {"AUTO_ESCALATED", "REPEATED", "RETRIGGERED"}) {
+    auto_changes_.Add({{"action", action}});
+  }
   metrics->AddScrapeGauge(
       "rapport_escalations_open",
       "Open escalations (OPEN, ACKNOWLEDGED, ON_HOLD) by state, "
@@ -57,5 +63,21 @@ void EscalationMetrics::ObserveAutoChange(const std::string& action) {
 void EscalationMetrics::ObserveAcknowledged(double seconds) { ack_seconds_.Observe(seconds); }
 
 void EscalationMetrics::ObserveResolved(double seconds) { resolve_seconds_.Observe(seconds); }
+
+void EscalationMetrics::AddOldestUnacknowledged(
+    std::function<std::map<std::string, double>()> oldest_by_severity) {
+  metrics_->AddScrapeGauge(
+      "rapport_escalation_oldest_unacknowledged_timestamp_seconds",
+      "Unix time since which the longest-waiting escalation in state OPEN has waited for "
+      "acknowledgement (when it last entered OPEN), by severity; absent without OPEN "
+      "escalations. Its age is time() minus the value.",
+      [oldest = std::move(oldest_by_severity)] {
+        std::vector<GaugeSample> samples;
+        for (const auto& [severity, since] : oldest()) {
+          samples.push_back({{{"severity", severity}}, since});
+        }
+        return samples;
+      });
+}
 
 }  // namespace rapport::metrics

@@ -1,11 +1,14 @@
 // Metric families of the escalation workflow: open escalations by state,
 // level and severity (a gauge read at scrape time from the counters the
 // domain keeps at write time, so it is right after a restart), escalations
-// opened by source and severity, automatic level changes (counters), and the
-// time to acknowledge and to resolve (histograms, seconds).
+// opened by source and severity, automatic level changes (counters), the
+// time to acknowledge and to resolve (histograms, seconds), and since when
+// the oldest unacknowledged escalation of each severity has waited (a
+// timestamp gauge, so that alerting rules compute its age).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,11 +40,18 @@ class EscalationMetrics final {
   // Resolution, `seconds` after opening.
   void ObserveResolved(double seconds);
 
+  // Adds the gauge rapport_escalation_oldest_unacknowledged_timestamp_seconds:
+  // per severity enum name ("SEV1"), the Unix time since which the
+  // longest-waiting OPEN escalation has waited for acknowledgement.
+  // `oldest_by_severity` is called at every scrape. Call at start-up.
+  void AddOldestUnacknowledged(std::function<std::map<std::string, double>()> oldest_by_severity);
+
  private:
   prometheus::Family<prometheus::Counter>& opened_;
   prometheus::Family<prometheus::Counter>& auto_changes_;
   prometheus::Histogram& ack_seconds_;
   prometheus::Histogram& resolve_seconds_;
+  Metrics* const metrics_;
 };
 
 }  // namespace rapport::metrics

@@ -54,6 +54,12 @@ std::vector<GaugeSample> Samples(ScrapeCache& cache, const std::string& label, b
 
 std::optional<double> Nps(const SatisfactionMetrics::ScopeScore& s) { return s.nps; }
 std::optional<double> Csat(const SatisfactionMetrics::ScopeScore& s) { return s.csat_ratio; }
+std::optional<double> NpsError(const SatisfactionMetrics::ScopeScore& s) {
+  return s.nps ? s.nps_standard_error : std::nullopt;
+}
+std::optional<double> CsatError(const SatisfactionMetrics::ScopeScore& s) {
+  return s.csat_ratio ? s.csat_ratio_standard_error : std::nullopt;
+}
 
 }  // namespace
 
@@ -100,6 +106,32 @@ SatisfactionMetrics::SatisfactionMetrics(Metrics* metrics, Sources sources, bool
   metrics->AddScrapeGauge("rapport_satisfaction_overall_csat_ratio",
                           "CSAT (0..1) of every answer over a rolling window.",
                           [services] { return Samples(*services, "", true, Csat); });
+  // Standard errors, so that margins (1.96 of them) and the significance of a
+  // change between windows can be computed in PromQL.
+  metrics->AddScrapeGauge(
+      "rapport_satisfaction_nps_standard_error",
+      "Standard error (NPS points) of rapport_satisfaction_nps, by service and window; its 95% "
+      "margin is 1.96 of it.",
+      [services] { return Samples(*services, "service", false, NpsError); });
+  metrics->AddScrapeGauge(
+      "rapport_satisfaction_csat_ratio_standard_error",
+      "Standard error (0..1) of rapport_satisfaction_csat_ratio, by service and window; its 95% "
+      "margin is 1.96 of it.",
+      [services] { return Samples(*services, "service", false, CsatError); });
+  metrics->AddScrapeGauge(
+      "rapport_satisfaction_overall_nps_standard_error",
+      "Standard error (NPS points) of rapport_satisfaction_overall_nps, by window.",
+      [services] { return Samples(*services, "", true, NpsError); });
+  metrics->AddScrapeGauge(
+      "rapport_satisfaction_overall_csat_ratio_standard_error",
+      "Standard error (0..1) of rapport_satisfaction_overall_csat_ratio, by window.",
+      [services] { return Samples(*services, "", true, CsatError); });
+  metrics->AddScrapeGauge(
+      "rapport_satisfaction_min_sample_size",
+      "Answers a score needs to be significant (--satisfaction_min_sample_size).",
+      [n = sources.min_sample_size] {
+        return std::vector<GaugeSample>{{{}, static_cast<double>(n)}};
+      });
   if (per_relationship) {
     auto relationships = std::make_shared<ScrapeCache>(sources.by_relationship);
     metrics->AddScrapeGauge(

@@ -2,8 +2,9 @@
 // category and withdrawals (counters), and gauges read at scrape time from the
 // store's aggregates, so they are right after a restart: NPS and CSAT per
 // service and over every answer, for rolling windows (30 and 90 days), with
-// the number of answers behind each; and, behind a flag (one series per
-// relationship), NPS per relationship.
+// the number of answers and the standard error behind each, and the minimum
+// sample size; and, behind a flag (one series per relationship), NPS per
+// relationship.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,10 @@ class SatisfactionMetrics final {
     std::optional<double> csat_ratio;
     int64_t nps_answers = 0;
     int64_t csat_answers = 0;
+    // Standard errors of `nps` (NPS points) and `csat_ratio` (ratio units);
+    // nullopt without answers. The 95% margin is 1.96 of them.
+    std::optional<double> nps_standard_error;
+    std::optional<double> csat_ratio_standard_error;
   };
   struct Sources {
     // Per service, plus one entry with an empty id for every answer. Read
@@ -39,6 +44,10 @@ class SatisfactionMetrics final {
     std::function<std::vector<ScopeScore>()> by_service;
     // Per relationship; only read when per_relationship is true.
     std::function<std::vector<ScopeScore>()> by_relationship;
+    // Below this many answers a score is not significant
+    // (--satisfaction_min_sample_size), exported so that alerting rules
+    // judge significance as the server does.
+    int min_sample_size = 30;
   };
 
   // Registers the families on `metrics`, which must outlive this object.

@@ -183,6 +183,8 @@ std::vector<metrics::SatisfactionMetrics::ScopeScore> RollingScopeScores(
     if (r.csat.value) score.csat_ratio = *r.csat.value / 100.0;
     score.nps_answers = r.nps.count;
     score.csat_answers = r.csat.count;
+    score.nps_standard_error = r.nps.standard_error;
+    if (r.csat.standard_error) score.csat_ratio_standard_error = *r.csat.standard_error / 100.0;
     out.push_back(std::move(score));
   }
   return out;
@@ -445,6 +447,16 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     return out;
   });
   metrics::EscalationMetrics* em = s->escalation_metrics_.get();
+  // For the alerting rule on unacknowledged escalations (deploy/prometheus/).
+  em->AddOldestUnacknowledged([esc] {
+    std::map<std::string, double> out;
+    auto oldest = esc->OldestUnacknowledged();
+    if (!oldest.ok()) return out;
+    for (const auto& [severity, since] : *oldest) {
+      out[v1::Severity_Name(severity)] = absl::ToDoubleSeconds(since - absl::UnixEpoch());
+    }
+    return out;
+  });
   escalations::Escalations::Observer escalation_observer;
   escalation_observer.opened = [em](v1::Escalation::Source source, v1::Severity severity) {
     em->ObserveOpened(v1::Escalation::Source_Name(source), v1::Severity_Name(severity));
@@ -532,6 +544,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   satisfaction_sources.by_relationship = [sat, clock = config.clock] {
     return RollingScopeScores(sat, satisfaction::Scope::Kind::kRelationship, clock);
   };
+  satisfaction_sources.min_sample_size = config.satisfaction_min_sample_size;
   s->satisfaction_metrics_ = std::make_unique<metrics::SatisfactionMetrics>(
       m, std::move(satisfaction_sources), config.per_relationship_metrics);
   satisfaction::Satisfaction::Observer satisfaction_observer;

@@ -512,7 +512,9 @@ TEST_F(SatisfactionTest, GaugesReadTheAggregates) {
       for (const auto& s : *scores) {
         out.push_back({s.id, absl::StrCat(s.days, "d"), s.nps.value,
                        s.csat.value ? std::optional<double>(*s.csat.value / 100) : std::nullopt,
-                       s.nps.count, s.csat.count});
+                       s.nps.count, s.csat.count, s.nps.standard_error,
+                       s.csat.standard_error ? std::optional<double>(*s.csat.standard_error / 100)
+                                             : std::nullopt});
       }
     }
     return out;
@@ -537,6 +539,15 @@ TEST_F(SatisfactionTest, GaugesReadTheAggregates) {
       HasSubstr("rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"90d\"} 20"));
   EXPECT_THAT(
       text, HasSubstr("rapport_satisfaction_answers_total{category=\"PROMOTER\",kind=\"NPS\"} 1"));
+  // Standard errors beside the scores they belong to (none without the
+  // score), and the minimum sample size (the default here).
+  EXPECT_THAT(
+      text,
+      HasSubstr("rapport_satisfaction_nps_standard_error{service=\"email\",window=\"30d\"} "));
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_overall_nps_standard_error{window=\"30d\"} "));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr(
+                        "rapport_satisfaction_csat_ratio_standard_error{service=\"email\"")));
+  EXPECT_THAT(text, HasSubstr("rapport_satisfaction_min_sample_size 30\n"));
 }
 
 }  // namespace
