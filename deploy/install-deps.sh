@@ -34,6 +34,7 @@ RAPPORT_DEB_PACKAGES=(
   file
   systemd
   python3-yaml
+  prometheus
 )
 # --- end of packages ---
 
@@ -92,8 +93,20 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Debian's prometheus package starts a Prometheus service when installed; the
+# tests run their own /usr/bin/prometheus (and promtool) and need no service.
+# One this script installs is stopped and disabled; one that was there before
+# is left alone.
+prometheus_was_installed=0
+if [[ "$(dpkg-query -W -f='${Status}' prometheus 2>/dev/null || true)" == *" installed" ]]; then
+  prometheus_was_installed=1
+fi
 log "apt-get update"
 "${as_root[@]}" apt-get update
 log "apt-get install ${RAPPORT_DEB_PACKAGES[*]}"
 "${as_root[@]}" apt-get install -y --no-install-recommends "${RAPPORT_DEB_PACKAGES[@]}"
+if [[ "$prometheus_was_installed" == 0 && -d /run/systemd/system ]]; then
+  log "stopping and disabling the prometheus service the package started (tests need none)"
+  "${as_root[@]}" systemctl disable --now prometheus.service || true
+fi
 log "done"
