@@ -263,6 +263,30 @@ const std::vector<Command>& Commands() {
       Verb({"escalations", "policies"}, "", "Lists escalation policies with their levels.",
            "rapportctl esc policies", EscalationPoliciesList, ListFlags()),
 
+      Verb({"tickets", "list"}, "", "Lists tickets as Rapport measures them, by id.",
+           "rapportctl tickets list --service email --breached", TicketsList,
+           ListFlags({
+               {"--service", "ID", "Only tickets of this service."},
+               {"--relationship", "ID", "Only tickets of this relationship."},
+               {"--state", "STATE", "open|paused|resolved|cancelled"},
+               {"--at-risk", "", "Only tickets with a warning crossed and no breach."},
+               {"--breached", "", "Only tickets with a breach."},
+           })),
+      Verb({"tickets", "show"}, "ID",
+           "Shows a ticket's SLA timers (due times, stage, percent used), crossings and events.",
+           "rapportctl tickets show INC-20431", TicketsShow),
+      Verb({"compliance"}, "",
+           "SLA compliance, availability and error budget of a service, relationship or agreement.",
+           "rapportctl compliance --service email --period quarter", Compliance,
+           {
+               {"--service", "ID", "The service (one of --service, --relationship, --agreement)."},
+               {"--relationship", "ID", "The relationship."},
+               {"--agreement", "ID", "The agreement."},
+               {"--period", "PERIOD", "month (default), quarter or year, containing --at."},
+               {"--days", "N", "Instead of --period: the N days up to --at."},
+               {"--at", "TIME", "An instant in the period, e.g. 2026-10-15 (default now)."},
+               {"--time-zone", "ZONE", "IANA zone of the period's edges, e.g. Europe/Berlin."},
+           }),
   };
   return *commands;
 }

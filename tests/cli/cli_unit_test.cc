@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/escalation_views.h"
 #include "cli/format.h"
+#include "cli/sla_views.h"
 #include "cli/table.h"
 #include "cli/views.h"
 #include "gmock/gmock.h"
@@ -337,6 +338,134 @@ TEST(EscalationViewsTest, ListAndWatchLines) {
             "duty-manager      jane              needs a DBA\n"
             "42      2026-11-23 13:05  vpn                 OPENED          OPEN          1 "
             "duty-manager      jane              SEV1 VPN down for the Hamburg office\n");
+}
+
+v1::Ticket SampleTicket(absl::Time now) {
+  v1::Ticket t;
+  t.set_name("tickets/INC-1");
+  t.set_service("services/email");
+  t.set_relationship("relationships/acme");
+  t.set_priority(v1::P2);
+  t.set_state(v1::Ticket::OPEN);
+  *t.mutable_open_time() = ToProto(now - absl::Hours(2));
+  auto* response = t.add_timers();
+  response->set_agreement("agreements/email-gold");
+  response->set_revision(3);
+  response->set_agreement_type(v1::Agreement::SLA);
+  response->set_kind(v1::FIRST_RESPONSE);
+  response->set_cycle(1);
+  response->set_stage(v1::MET);
+  response->mutable_target()->set_seconds(3600);
+  response->mutable_elapsed()->set_seconds(600);
+  response->mutable_remaining()->set_seconds(3000);
+  response->set_percent_used(16.7);
+  *response->mutable_due_time() = ToProto(now - absl::Hours(1));
+  auto* resolution = t.add_timers();
+  resolution->set_agreement("agreements/email-ola");
+  resolution->set_revision(1);
+  resolution->set_agreement_type(v1::Agreement::OLA);
+  resolution->set_kind(v1::RESOLUTION);
+  resolution->set_cycle(1);
+  resolution->set_stage(v1::RUNNING);
+  resolution->mutable_target()->set_seconds(4 * 3600);
+  resolution->mutable_elapsed()->set_seconds(3 * 3600);
+  resolution->mutable_remaining()->set_seconds(3600);
+  resolution->set_percent_used(75);
+  *resolution->mutable_due_time() = ToProto(now + absl::Hours(1));
+  auto* crossing = t.add_crossings();
+  crossing->set_agreement("agreements/email-ola");
+  crossing->set_kind(v1::RESOLUTION);
+  crossing->set_cycle(1);
+  crossing->set_threshold(75);
+  *crossing->mutable_crossing_time() = ToProto(now);
+  auto* opened = t.add_events();
+  opened->set_event_id("e1");
+  *opened->mutable_event_time() = ToProto(now - absl::Hours(2));
+  opened->mutable_opened()->set_service("services/email");
+  opened->mutable_opened()->set_priority(v1::P2);
+  auto* paused = t.add_events();
+  paused->set_event_id("e2");
+  *paused->mutable_event_time() = ToProto(now - absl::Hours(1));
+  paused->mutable_paused()->set_reason(v1::WAITING_FOR_CUSTOMER);
+  t.set_at_risk(true);
+  return t;
+}
+
+TEST(SlaViewsTest, TicketShowsTimersWithDueTimesStagesAndPercent) {
+  ScopedTz tz("UTC");
+  const absl::Time now = absl::FromUnixSeconds(1795439100);  // 2026-11-23 13:05 UTC.
+  v1::Ticket ticket = SampleTicket(now);
+  EXPECT_EQ(TicketStanding(ticket), "AT RISK");
+  std::ostringstream os;
+  PrintTicket(ticket, now, os);
+  const std::string text = os.str();
+  EXPECT_THAT(text, HasSubstr("SLA:           AT RISK\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("Timers (business time):\n"
+                "  AGREEMENT   REV  TYPE  TIMER           CYCLE  STAGE    TARGET  ELAPSED  "
+                "REMAINING  USED  DUE\n"
+                "  email-gold    3  SLA   FIRST_RESPONSE      1  MET      1h      10m      50m   "
+                "      17%  2026-11-23 12:05\n"
+                "  email-ola     1  OLA   RESOLUTION          1  RUNNING  4h      3h       1h    "
+                "      75%  2026-11-23 14:05 (in 1h)\n"));
+  EXPECT_THAT(text, HasSubstr("  2026-11-23 13:05  email-ola  RESOLUTION      1  warning at 75%\n"));
+  EXPECT_THAT(text, HasSubstr("  2026-11-23 11:05  opened  e1  P2 on services/email\n"));
+  EXPECT_THAT(text, HasSubstr("  2026-11-23 12:05  paused  e2  WAITING_FOR_CUSTOMER\n"));
+
+  ticket.set_breached(true);
+  EXPECT_EQ(TicketStanding(ticket), "BREACHED");
+  std::ostringstream list;
+  PrintTickets({ticket}, now, list);
+  EXPECT_EQ(list.str(),
+            "ID     SERVICE  RELATIONSHIP  PRIORITY  STATE  OPENED            SLA       NEXT DUE\n"
+            "INC-1  email    acme          P2        OPEN   2026-11-23 11:05  BREACHED  in 1h\n");
+}
+
+TEST(SlaViewsTest, ComplianceShowsTargetsOpenTicketsAndTheErrorBudget) {
+  ScopedTz tz("UTC");
+  v1::ComplianceReport r;
+  r.set_scope("services/email");
+  *r.mutable_start_time() = ToProto(absl::FromUnixSeconds(1793491200));  // 2026-11-01.
+  *r.mutable_end_time() = ToProto(absl::FromUnixSeconds(1796083200));    // 2026-12-01.
+  r.mutable_response()->set_completed(40);
+  r.mutable_response()->set_met(38);
+  r.mutable_response()->set_breached(2);
+  r.mutable_response()->set_compliance_percent(95);
+  r.mutable_response()->mutable_median()->set_seconds(720);
+  r.mutable_response()->mutable_p90()->set_seconds(2400);
+  r.mutable_resolution()->set_compliance_percent(100);
+  r.set_open_at_risk(3);
+  r.set_open_breached(1);
+  std::ostringstream plain;
+  PrintComplianceReport(r, "month", plain);
+  EXPECT_EQ(plain.str(),
+            "Scope:   services/email\n"
+            "Period:  2026-11-01 00:00 to 2026-12-01 00:00 (month)\n"
+            "\n"
+            "TARGETS         COMPLETED  MET  BREACHED  COMPLIANCE  MEDIAN  P90\n"
+            "first response         40   38         2       95.0%  12m     40m\n"
+            "resolution              0    0         0           -  -       -\n"
+            "both                    0    0         0           -  -       -\n"
+            "\n"
+            "Open tickets now: 3 at risk, 1 breached\n");
+  r.set_has_availability(true);
+  r.set_availability_percent(99.95);
+  r.set_availability_target(99.9);
+  r.mutable_error_budget()->set_seconds(2592);
+  r.mutable_downtime()->set_seconds(1296);
+  r.mutable_error_budget_remaining()->set_seconds(1296);
+  r.set_error_budget_remaining_percent(50);
+  r.set_outages(2);
+  r.mutable_mttr()->set_seconds(648);
+  r.mutable_mtbf()->set_seconds(12 * 86400);
+  std::ostringstream with_availability;
+  PrintComplianceReport(r, "month", with_availability);
+  EXPECT_THAT(with_availability.str(),
+              HasSubstr("\nAvailability:  99.950% (target 99.9%)\n"
+                        "Downtime:      21m 36s of 43m 12s error budget\n"
+                        "Budget left:   21m 36s (50%)\n"
+                        "Outages:       2, MTTR 10m 48s, MTBF 12d\n"));
 }
 
 v1::RelationshipHealth SampleHealth() {
