@@ -81,6 +81,7 @@ start_server() {
   local name=$1 sync=$2 found='' i
   mkdir "$work/$name"
   "$rapportd" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
+    --allow_plaintext --allow_unauthenticated \
     --data_dir="$work/$name/data" --sync_writes="$sync" 2>"$work/$name/stderr" &
   local pid=$!
   pids+=("$pid")

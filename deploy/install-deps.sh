@@ -35,6 +35,7 @@ RAPPORT_DEB_PACKAGES=(
   systemd
   python3-yaml
   prometheus
+  openssl
 )
 # --- end of packages ---
 

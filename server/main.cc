@@ -46,6 +46,25 @@ ABSL_FLAG(bool, escalate_detractors, false,
           "LOW_SATISFACTION) under --default_escalation_policy, in the answer's own write.");
 ABSL_FLAG(int32_t, satisfaction_min_sample_size, 30,
           "Below this many answers an NPS, CSAT or CES figure is marked not significant.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the gRPC port; with --tls_key serves TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: clients must present a certificate signed by one (mutual TLS).");
+ABSL_FLAG(bool, allow_plaintext, false,
+          "Serve plaintext gRPC when no --tls_cert is given (rapportd refuses to start "
+          "otherwise); warns when the address is not loopback.");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "Tokens file: per principal, the SHA-256 of its bearer token and its roles (see "
+          "README). Reloaded on SIGHUP.");
+ABSL_FLAG(bool, allow_unauthenticated, false,
+          "Admit calls without a bearer token, as \"anonymous\" with every role, when no "
+          "--auth_tokens_file is given (rapportd refuses to start otherwise).");
+ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
+          "Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, default_deadline, absl::Seconds(30),
+          "Deadline of calls that come without one: a write that has not started by then is "
+          "not applied (DEADLINE_EXCEEDED).");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 
@@ -56,13 +75,20 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" ||
+         absl::StartsWith(host, "127.");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Rapport server: ITIL 4 relationship and service level management over gRPC.\n"
       "Usage: rapportd [--listen=HOST:PORT] [--metrics_listen=HOST:PORT] [--data_dir=DIR] "
-      "[--sync_writes=true|false] [--grace_period=10s]");
+      "[--sync_writes=true|false] [--grace_period=10s]\n"
+      "       (--tls_cert=F --tls_key=F | --allow_plaintext) "
+      "(--auth_tokens_file=F | --allow_unauthenticated)");
   // --help lists the flags of this file (Abseil's default looks for files
   // named after the program).
   absl::FlagsUsageConfig usage_config;
@@ -86,6 +112,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -109,6 +136,44 @@ int main(int argc, char** argv) {
         "escalations it opens)");
     return 2;
   }
+  config.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  config.tls_key = absl::GetFlag(FLAGS_tls_key);
+  config.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  config.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  config.default_deadline = absl::GetFlag(FLAGS_default_deadline);
+  if (config.default_deadline <= absl::ZeroDuration()) {
+    rapport::LogError("rapportd: --default_deadline must be positive");
+    return 2;
+  }
+  const bool loopback = IsLoopback(HostOf(config.listen));
+  if (config.tls_cert.empty() && config.tls_key.empty()) {
+    if (!absl::GetFlag(FLAGS_allow_plaintext)) {
+      rapport::LogError(
+          "rapportd: give --tls_cert and --tls_key, or serve plaintext explicitly with "
+          "--allow_plaintext");
+      return 2;
+    }
+    if (!loopback) {
+      rapport::LogWarning(absl::StrCat("rapportd: serving PLAINTEXT gRPC on ", config.listen,
+                                       ", which is not a loopback address: tokens and data "
+                                       "cross the network unencrypted"));
+    }
+  }
+  if (config.auth_tokens_file.empty() && !absl::GetFlag(FLAGS_allow_unauthenticated)) {
+    rapport::LogError(
+        "rapportd: give --auth_tokens_file, or admit calls without a token explicitly with "
+        "--allow_unauthenticated");
+    return 2;
+  }
+  if (config.auth_tokens_file.empty() && !loopback) {
+    rapport::LogWarning(absl::StrCat("rapportd: calls on ", config.listen,
+                                     " are admitted WITHOUT authentication"));
+  }
+  if (config.max_message_bytes < 1024) {
+    rapport::LogError("rapportd: --max_message_bytes must be at least 1024");
+    return 2;
+  }
   if (auto status = rapport::ParseHealthFlags(absl::GetFlag(FLAGS_health_weights),
                                               absl::GetFlag(FLAGS_health_bands), &config.health);
       !status.ok()) {
@@ -128,10 +193,26 @@ int main(int argc, char** argv) {
   rapport::LogInfo(absl::StrCat("rapportd ", rapport::RapportVersion(), " serving grpc=",
                                 HostOf(config.listen), ":", (*server)->grpc_port(),
                                 " metrics=", metrics, " data_dir=", config.data_dir,
-                                " sync_writes=", config.sync_writes ? "true" : "false"));
+                                " sync_writes=", config.sync_writes ? "true" : "false",
+                                " tls=", config.tls_cert.empty() ? "off" : (config.tls_client_ca.empty() ? "on" : "mutual"),
+                                " auth=", config.auth_tokens_file.empty() ? "off" : "tokens"));
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  for (;;) {
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    if (config.auth_tokens_file.empty()) {
+      rapport::LogInfo("rapportd received SIGHUP; no tokens file to reload");
+      continue;
+    }
+    auto reloaded = (*server)->ReloadTokens();
+    if (reloaded.ok()) {
+      rapport::LogInfo(absl::StrCat("rapportd reloaded ", config.auth_tokens_file, ": ",
+                                    *reloaded, " principals"));
+    } else {
+      rapport::LogError(absl::StrCat("rapportd kept its tokens: ", reloaded.status().message()));
+    }
+  }
   rapport::LogInfo(absl::StrCat("rapportd received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                                 ", shutting down"));
   (*server)->Shutdown();

@@ -1,6 +1,8 @@
 #include "server/server.h"
 
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -17,6 +19,7 @@
 #include "rapport/v1/satisfaction.pb.h"
 #include "rapport/v1/sla.pb.h"
 #include "server/metrics_interceptor.h"
+#include "services/common/pagination.h"
 #include "storage/logging.h"
 #include "storage/status_macros.h"
 
@@ -158,14 +161,9 @@ class SatisfactionReferences final : public satisfaction::References {
 };
 
 // The interaction id a detractor's answer is logged under: derived from the
-// answer's name (FNV-1a), so that a rerun transaction writes the same one.
+// answer's name, so that a rerun transaction writes the same one.
 std::string FeedbackInteractionId(absl::string_view response_name) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : response_name) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrCat("survey-feedback-", absl::Hex(h, absl::kZeroPad16));
+  return absl::StrCat("survey-feedback-", absl::Hex(FilterHash({response_name}), absl::kZeroPad16));
 }
 
 // Satisfaction gauges' figures from the aggregates, per scope kind.
@@ -276,6 +274,39 @@ void AddSlaGauges(metrics::Metrics* m, const sla::Catalog* catalog, const sla::T
                     [availability] { return availability(true); });
 }
 
+// The file's contents; INVALID_ARGUMENT naming the flag if it cannot be read.
+absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// TLS (optionally mutual) when configured, plaintext otherwise.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const ServerConfig& config) {
+  if (config.tls_cert.empty() && config.tls_key.empty()) {
+    if (!config.tls_client_ca.empty()) {
+      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (config.tls_cert.empty() || config.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem("tls_cert", config.tls_cert));
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem("tls_key", config.tls_key));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!config.tls_client_ca.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem("tls_client_ca", config.tls_client_ca));
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
 absl::Status ParseHealthFlags(absl::string_view weights, absl::string_view bands,
@@ -349,17 +380,27 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     return std::vector<metrics::GaugeSample>{{{}, static_cast<double>(store->Stats().memtable_bytes)}};
   });
 
+  // The gate every call passes first: bearer tokens, roles, limits, audit.
+  access::GateOptions gate_options;
+  gate_options.authenticate = !config.auth_tokens_file.empty();
+  gate_options.tokens_file = config.auth_tokens_file;
+  gate_options.audit_store = store;
+  gate_options.clock = config.clock;
+  gate_options.default_deadline = config.default_deadline;
+  ASSIGN_OR_RETURN(s->gate_, access::AccessGate::Create(gate_options));
+  const Gate* gate = s->gate_.get();
+
   // Domain objects, then their adapters.
   const absl::Time start_time = config.clock->Now();
   s->admin_ = std::make_unique<admin::Admin>(store, config.clock, RapportVersion(), start_time);
-  s->admin_grpc_ = std::make_unique<admin::AdminGrpc>(s->admin_.get());
+  s->admin_grpc_ = std::make_unique<admin::AdminGrpc>(s->admin_.get(), gate);
   auto signals = std::make_unique<ServerSignals>();
   ServerSignals* server_signals = signals.get();
   s->signals_ = std::move(signals);
   s->relationships_ = std::make_unique<relationships::Relationships>(store, config.clock,
                                                                      s->signals_.get(), config.health);
   s->relationships_grpc_ =
-      std::make_unique<relationships::RelationshipsGrpc>(s->relationships_.get());
+      std::make_unique<relationships::RelationshipsGrpc>(s->relationships_.get(), gate);
   relationships::Relationships* rel = s->relationships_.get();
   metrics::RelationshipMetrics::Sources rel_sources;
   rel_sources.counts = [rel] {
@@ -424,7 +465,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   };
   tickets->SetObserver(std::move(observer));
   AddSlaGauges(m, s->catalog_.get(), tickets, config.clock);
-  s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get(), tickets);
+  s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get(), tickets, gate);
 
   // Escalations: the workflow, its automatic steps, its metrics, and the
   // escalations SLA crossings open in their own transaction.
@@ -483,7 +524,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       return esc->OpenInTxn(txn, request, now);
     });
   }
-  s->escalations_grpc_ = std::make_unique<escalations::EscalationsGrpc>(esc);
+  s->escalations_grpc_ = std::make_unique<escalations::EscalationsGrpc>(esc, gate);
   server_signals->set_catalog(s->catalog_.get());
   rel->SetInteractionObserver(
       [rm = s->relationship_metrics_.get()](v1::Interaction::Kind kind) {
@@ -569,7 +610,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
         }
       };
   sat->SetObserver(std::move(satisfaction_observer));
-  s->satisfaction_grpc_ = std::make_unique<satisfaction::SatisfactionGrpc>(sat);
+  s->satisfaction_grpc_ = std::make_unique<satisfaction::SatisfactionGrpc>(sat, gate);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -577,7 +618,9 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   // gRPC sets SO_REUSEPORT by default, which would let a second rapportd
   // share a busy port silently; binding must fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &s->grpc_port_);
+  ASSIGN_OR_RETURN(auto credentials, ServerCredentialsFor(config));
+  builder.AddListeningPort(config.listen, credentials, &s->grpc_port_);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(s->admin_grpc_.get());
   builder.RegisterService(s->relationships_grpc_.get());
   builder.RegisterService(s->catalog_grpc_.get());
@@ -617,6 +660,8 @@ void RapportServer::Shutdown() {
   server_.reset();
   store_.reset();  // Drains the commit queue, then closes RocksDB.
 }
+
+absl::StatusOr<size_t> RapportServer::ReloadTokens() { return gate_->ReloadTokens(); }
 
 std::shared_ptr<grpc::Channel> RapportServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());

@@ -12,6 +12,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
 #include "metrics/metrics.h"
+#include "server/access_gate.h"
 #include "metrics/relationship_metrics.h"
 #include "metrics/escalation_metrics.h"
 #include "metrics/sla_metrics.h"
@@ -60,6 +61,21 @@ struct ServerConfig {
   bool escalate_detractors = false;
   // Below this many answers a satisfaction figure is not significant.
   int satisfaction_min_sample_size = 30;
+
+  // TLS on the gRPC port: PEM certificate chain and key files; both empty
+  // serves plaintext. With client_ca (PEM), clients must present a
+  // certificate signed by it (mutual TLS).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // Bearer tokens (server/tokens.h); empty: every call is admitted as
+  // "anonymous" with every role (main.cc allows that only when asked).
+  std::string auth_tokens_file;
+  // Largest request message accepted, in bytes.
+  int max_message_bytes = 4 << 20;
+  // Deadline of calls that come without one: their writes are not applied
+  // once it has passed.
+  absl::Duration default_deadline = absl::Seconds(30);
 };
 
 // Parses --health_weights ("sla=25,nps=20,...") and --health_bands ("50,75")
@@ -87,6 +103,10 @@ class RapportServer final {
   // A channel to this server that skips the network (for tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
+  // Reads the tokens file again (SIGHUP); on an error the tokens in use stay.
+  // Returns the number of principals.
+  absl::StatusOr<size_t> ReloadTokens();
+
   storage::Store& store() { return *store_; }
   storage::Scheduler& scheduler() { return *scheduler_; }
   metrics::Metrics& metrics() { return *metrics_; }
@@ -98,6 +118,7 @@ class RapportServer final {
   std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<storage::Scheduler> scheduler_;
+  std::unique_ptr<access::AccessGate> gate_;
   std::unique_ptr<admin::Admin> admin_;
   std::unique_ptr<admin::AdminGrpc> admin_grpc_;
   std::unique_ptr<relationships::ExternalSignals> signals_;

@@ -6,7 +6,7 @@ namespace {
 // Indexed by Cf. The first name is RocksDB's default column family.
 constexpr absl::string_view kNames[kCfCount] = {
     "default", "meta", "schedule", "index", "aggregates", "idempotency", "changes",
-    "relationships", "catalog", "tickets", "satisfaction", "escalations",
+    "relationships", "catalog", "tickets", "satisfaction", "escalations", "audit",
 };
 
 }  // namespace

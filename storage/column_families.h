@@ -25,10 +25,11 @@ enum class Cf : int {
   kTickets = 9,        // Tickets with their event logs, and service outages.
   kSatisfaction = 10,  // Surveys and their answers.
   kEscalations = 11,   // Escalation policies, escalations and their change log.
+  kAudit = 12,         // The audit log of mutations, newest first.
 };
 
 // Number of column families; the Cf values are 0..kCfCount-1.
-inline constexpr std::size_t kCfCount = 12;
+inline constexpr std::size_t kCfCount = 13;
 
 // The persisted name of a column family.
 absl::string_view CfName(Cf cf);

@@ -3,7 +3,11 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "services/common/call.h"
+#include "services/common/pagination.h"
 #include "services/common/proto_time.h"
+#include "services/common/scan_page.h"
 #include "storage/status_macros.h"
 
 namespace rapport::admin {
@@ -48,6 +52,60 @@ absl::StatusOr<v1::Backup> Admin::CreateBackup(const v1::CreateBackupRequest& re
   backup.set_size_bytes(checkpoint.size_bytes);
   backup.set_sequence_number(checkpoint.sequence_number);
   return backup;
+}
+
+absl::StatusOr<v1::ListAuditEntriesResponse> Admin::ListAuditEntries(
+    const v1::ListAuditEntriesRequest& request) const {
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  const bool has_start = request.has_start_time();
+  const bool has_end = request.has_end_time();
+  if (has_start && has_end && FromProtoTime(request.end_time()) < FromProtoTime(request.start_time())) {
+    return absl::InvalidArgumentError("end_time must not be before start_time");
+  }
+  const uint64_t hash = FilterHash({"audit", request.principal(), request.method(),
+                                    request.resource(), request.outcome(),
+                                    request.start_time().SerializeAsString(),
+                                    request.end_time().SerializeAsString()});
+  storage::ScanOptions options;
+  // Keys run newest first: the end bound is the lower key.
+  if (has_end) options.lower = AuditKey(FromProtoTime(request.end_time()) - absl::Microseconds(1), "");
+  if (has_start) {
+    options.upper = AuditKey(FromProtoTime(request.start_time()) - absl::Microseconds(1), "");
+  }
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(options.start_after, DecodePageToken(request.page_token(), hash));
+  }
+  // A bare method name matches the method of any service.
+  const std::string method_suffix =
+      absl::StrContains(request.method(), '/') ? "" : absl::StrCat("/", request.method());
+  auto keep = [&](const v1::AuditEntry& e) {
+    if (!request.principal().empty() && e.principal() != request.principal()) return false;
+    if (!request.method().empty() && e.method() != request.method() &&
+        !(!method_suffix.empty() && absl::EndsWith(e.method(), method_suffix))) {
+      return false;
+    }
+    if (!request.resource().empty() && !absl::StartsWith(e.resource(), request.resource())) {
+      return false;
+    }
+    if (request.outcome() == "FAILED") return e.outcome() != "OK";
+    return request.outcome().empty() || e.outcome() == request.outcome();
+  };
+  v1::ListAuditEntriesResponse response;
+  std::vector<v1::AuditEntry> entries;
+  RETURN_IF_ERROR(ScanPage<v1::AuditEntry>(
+      *store_, storage::Cf::kAudit, options, page_size, hash,
+      [&keep](absl::string_view, absl::string_view value)
+          -> absl::StatusOr<std::optional<v1::AuditEntry>> {
+        v1::AuditEntry entry;
+        if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return absl::DataLossError("a stored audit entry does not parse");
+        }
+        if (!keep(entry)) return std::optional<v1::AuditEntry>();
+        return std::optional<v1::AuditEntry>(std::move(entry));
+      },
+      &entries, response.mutable_next_page_token()));
+  for (auto& e : entries) *response.add_audit_entries() = std::move(e);
+  return response;
 }
 
 }  // namespace rapport::admin

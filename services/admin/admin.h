@@ -1,4 +1,5 @@
-// The administration domain: what the running server is, and online backups.
+// The administration domain: what the running server is, online backups, and
+// the audit log (written by every mutating call, see services/common/call.h).
 // No gRPC here; admin_grpc.h is the thin adapter.
 #pragma once
 
@@ -24,6 +25,10 @@ class Admin final {
   // the directory is empty or relative or its parent does not exist;
   // ALREADY_EXISTS if it exists.
   absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request);
+
+  // A page of the audit log, newest first, filtered as the request says.
+  absl::StatusOr<v1::ListAuditEntriesResponse> ListAuditEntries(
+      const v1::ListAuditEntriesRequest& request) const;
 
  private:
   storage::Store* const store_;

@@ -2,6 +2,7 @@
 // call the domain, convert the status.
 #pragma once
 
+#include "services/common/call.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "services/admin/admin.h"
 
@@ -10,7 +11,7 @@ namespace rapport::admin {
 class AdminGrpc final : public v1::AdminService::CallbackService {
  public:
   // `admin` must outlive the adapter.
-  explicit AdminGrpc(Admin* admin) : admin_(admin) {}
+  explicit AdminGrpc(Admin* admin, const Gate* gate = &OpenGate()) : admin_(admin), gate_(gate) {}
 
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
                                           const v1::GetServerInfoRequest* request,
@@ -18,9 +19,14 @@ class AdminGrpc final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* CreateBackup(grpc::CallbackServerContext* context,
                                          const v1::CreateBackupRequest* request,
                                          v1::Backup* response) override;
+  grpc::ServerUnaryReactor* ListAuditEntries(grpc::CallbackServerContext* context,
+                                             const v1::ListAuditEntriesRequest* request,
+                                             v1::ListAuditEntriesResponse* response) override;
 
  private:
   Admin* const admin_;
+  const Gate* const gate_;
+  static constexpr const char* kService = "rapport.v1.AdminService";
 };
 
 }  // namespace rapport::admin

@@ -5,9 +5,13 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/message.h"
+#include "services/common/call.h"
 #include "storage/store.h"
 
 namespace rapport {
@@ -18,15 +22,28 @@ using Callback = std::function<void(absl::StatusOr<T>)>;
 
 // Runs `body` as a transaction of `store` (rerun on write conflicts); `body`
 // fills the result it is given. `done` gets the result once it is durable,
-// or the first error; on error nothing is written.
+// or the first error; on error nothing is written. Started from an RPC
+// handler, the write also holds the call's audit entry (services/common/call.h).
 template <typename T>
 void TransactFor(storage::Store* store, std::function<absl::Status(storage::Txn&, T*)> body,
                  Callback<T> done) {
   auto result = std::make_shared<T>();
   store->Transact(
-      [body = std::move(body), result](storage::Txn& txn) {
+      [body = std::move(body), result, call = CurrentCall()](storage::Txn& txn) {
         *result = T();
-        return body(txn, result.get());
+        if (call != nullptr && absl::Now() > call->deadline) {
+          return absl::DeadlineExceededError(
+              "the call's deadline passed before its write could start; nothing was written");
+        }
+        absl::Status status = body(txn, result.get());
+        if (status.ok() && call != nullptr) {
+          if constexpr (std::is_base_of_v<google::protobuf::Message, T>) {
+            StageAuditEntry(txn.batch(), *call, result.get());
+          } else {
+            StageAuditEntry(txn.batch(), *call, nullptr);
+          }
+        }
+        return status;
       },
       [result, done = std::move(done)](absl::Status status) {
         if (status.ok()) {

@@ -13,9 +13,6 @@ using Reactor = grpc::ServerUnaryReactor;
 // Changes read from the log per step of a stream.
 constexpr int kWatchChunk = 64;
 
-Callback<bool> ReplyEmpty(Reactor* reactor) {
-  return [reactor](absl::StatusOr<bool> result) { reactor->Finish(ToGrpcStatus(result.status())); };
-}
 
 // Follows the change log: every change after the last one sent, in order.
 // Subscribed before the first read, and every wake-up or finished write reads
@@ -111,18 +108,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
 
 }  // namespace
 
-std::string ActorOf(const grpc::CallbackServerContext* context) {
-  auto auth = context->auth_context();
-  if (auth != nullptr && auth->IsPeerAuthenticated()) {
-    for (const auto& identity : auth->GetPeerIdentity()) {
-      if (!identity.empty()) return std::string(identity.data(), identity.size());
-    }
-  }
-  return "anonymous";
-}
-
 Reactor* EscalationsGrpc::CreateEscalationPolicy(Ctx* c, const v1::CreateEscalationPolicyRequest* r,
                                                  v1::EscalationPolicy* o) {
+  RAPPORT_ADMIT(c, *r);
   auto* reactor = c->DefaultReactor();
   domain_->CreatePolicy(*r, Reply(reactor, o));
   return reactor;
@@ -130,16 +118,19 @@ Reactor* EscalationsGrpc::CreateEscalationPolicy(Ctx* c, const v1::CreateEscalat
 
 Reactor* EscalationsGrpc::GetEscalationPolicy(Ctx* c, const v1::GetEscalationPolicyRequest* r,
                                               v1::EscalationPolicy* o) {
+  RAPPORT_ADMIT(c, *r);
   return ReplyNow(c->DefaultReactor(), domain_->GetPolicy(*r), o);
 }
 
 Reactor* EscalationsGrpc::ListEscalationPolicies(Ctx* c, const v1::ListEscalationPoliciesRequest* r,
                                                  v1::ListEscalationPoliciesResponse* o) {
+  RAPPORT_ADMIT(c, *r);
   return ReplyNow(c->DefaultReactor(), domain_->ListPolicies(*r), o);
 }
 
 Reactor* EscalationsGrpc::UpdateEscalationPolicy(Ctx* c, const v1::UpdateEscalationPolicyRequest* r,
                                                  v1::EscalationPolicy* o) {
+  RAPPORT_ADMIT(c, *r);
   auto* reactor = c->DefaultReactor();
   domain_->UpdatePolicy(*r, Reply(reactor, o));
   return reactor;
@@ -147,30 +138,35 @@ Reactor* EscalationsGrpc::UpdateEscalationPolicy(Ctx* c, const v1::UpdateEscalat
 
 Reactor* EscalationsGrpc::DeleteEscalationPolicy(Ctx* c, const v1::DeleteEscalationPolicyRequest* r,
                                                  Empty*) {
+  RAPPORT_ADMIT(c, *r);
   auto* reactor = c->DefaultReactor();
   domain_->DeletePolicy(*r, ReplyEmpty(reactor));
   return reactor;
 }
 
 Reactor* EscalationsGrpc::CreateEscalation(Ctx* c, const v1::CreateEscalationRequest* r, Esc* o) {
+  RAPPORT_ADMIT(c, *r);
   auto* reactor = c->DefaultReactor();
-  domain_->Create(*r, ActorOf(c), Reply(reactor, o));
+  domain_->Create(*r, CurrentPrincipal(), Reply(reactor, o));
   return reactor;
 }
 
 Reactor* EscalationsGrpc::GetEscalation(Ctx* c, const v1::GetEscalationRequest* r, Esc* o) {
+  RAPPORT_ADMIT(c, *r);
   return ReplyNow(c->DefaultReactor(), domain_->Get(*r), o);
 }
 
 Reactor* EscalationsGrpc::ListEscalations(Ctx* c, const v1::ListEscalationsRequest* r,
                                           v1::ListEscalationsResponse* o) {
+  RAPPORT_ADMIT(c, *r);
   return ReplyNow(c->DefaultReactor(), domain_->List(*r), o);
 }
 
 #define RAPPORT_ESCALATION_METHOD(Rpc, Request, DomainMethod)           \
   Reactor* EscalationsGrpc::Rpc(Ctx* c, const v1::Request* r, Esc* o) { \
+    RAPPORT_ADMIT(c, *r);                                               \
     auto* reactor = c->DefaultReactor();                                \
-    domain_->DomainMethod(*r, ActorOf(c), Reply(reactor, o));           \
+    domain_->DomainMethod(*r, CurrentPrincipal(), Reply(reactor, o));           \
     return reactor;                                                     \
   }
 
@@ -188,7 +184,8 @@ RAPPORT_ESCALATION_METHOD(CancelEscalation, CancelEscalationRequest, Cancel)
 #undef RAPPORT_ESCALATION_METHOD
 
 grpc::ServerWriteReactor<v1::EscalationChange>* EscalationsGrpc::WatchEscalations(
-    Ctx*, const v1::WatchEscalationsRequest* r) {
+    Ctx* c, const v1::WatchEscalationsRequest* r) {
+  RAPPORT_ADMIT_STREAM(v1::EscalationChange, c, *r);
   return new WatchReactor(domain_, *r);
 }
 

@@ -4,6 +4,7 @@
 // follows the domain's change log.
 #pragma once
 
+#include "services/common/call.h"
 #include <string>
 
 #include "rapport/v1/escalations.grpc.pb.h"
@@ -11,14 +12,11 @@
 
 namespace rapport::escalations {
 
-// The actor recorded for a call: the peer's authenticated identity, or
-// "anonymous" until authentication exists.
-std::string ActorOf(const grpc::CallbackServerContext* context);
-
 class EscalationsGrpc final : public v1::EscalationService::CallbackService {
  public:
   // `domain` must outlive the adapter and every stream it serves.
-  explicit EscalationsGrpc(Escalations* domain) : domain_(domain) {}
+  explicit EscalationsGrpc(Escalations* domain, const Gate* gate = &OpenGate())
+      : domain_(domain), gate_(gate) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -55,6 +53,8 @@ class EscalationsGrpc final : public v1::EscalationService::CallbackService {
 
  private:
   Escalations* const domain_;
+  const Gate* const gate_;
+  static constexpr const char* kService = "rapport.v1.EscalationService";
 };
 
 }  // namespace rapport::escalations

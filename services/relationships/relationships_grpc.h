@@ -2,6 +2,7 @@
 // Each method: call the domain, convert the status (services/common/reply.h).
 #pragma once
 
+#include "services/common/call.h"
 #include "rapport/v1/relationships.grpc.pb.h"
 #include "services/relationships/relationships.h"
 
@@ -10,7 +11,8 @@ namespace rapport::relationships {
 class RelationshipsGrpc final : public v1::RelationshipService::CallbackService {
  public:
   // `domain` must outlive the adapter.
-  explicit RelationshipsGrpc(Relationships* domain) : domain_(domain) {}
+  explicit RelationshipsGrpc(Relationships* domain, const Gate* gate = &OpenGate())
+      : domain_(domain), gate_(gate) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -49,6 +51,8 @@ class RelationshipsGrpc final : public v1::RelationshipService::CallbackService 
 
  private:
   Relationships* const domain_;
+  const Gate* const gate_;
+  static constexpr const char* kService = "rapport.v1.RelationshipService";
 };
 
 }  // namespace rapport::relationships

@@ -2,6 +2,7 @@
 // Each method: call the domain, convert the status (services/common/reply.h).
 #pragma once
 
+#include "services/common/call.h"
 #include "rapport/v1/satisfaction.grpc.pb.h"
 #include "services/satisfaction/satisfaction.h"
 
@@ -10,7 +11,8 @@ namespace rapport::satisfaction {
 class SatisfactionGrpc final : public v1::SatisfactionService::CallbackService {
  public:
   // `domain` must outlive the adapter.
-  explicit SatisfactionGrpc(Satisfaction* domain) : domain_(domain) {}
+  explicit SatisfactionGrpc(Satisfaction* domain, const Gate* gate = &OpenGate())
+      : domain_(domain), gate_(gate) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -32,6 +34,8 @@ class SatisfactionGrpc final : public v1::SatisfactionService::CallbackService {
 
  private:
   Satisfaction* const domain_;
+  const Gate* const gate_;
+  static constexpr const char* kService = "rapport.v1.SatisfactionService";
 };
 
 }  // namespace rapport::satisfaction

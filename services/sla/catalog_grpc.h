@@ -2,6 +2,7 @@
 // call the domain, convert the status (services/common/reply.h).
 #pragma once
 
+#include "services/common/call.h"
 #include "rapport/v1/sla.grpc.pb.h"
 #include "services/sla/catalog.h"
 #include "services/sla/tickets.h"
@@ -11,7 +12,8 @@ namespace rapport::sla {
 class CatalogGrpc final : public v1::SlaCatalogService::CallbackService {
  public:
   // `domain` and `tickets` must outlive the adapter.
-  CatalogGrpc(Catalog* domain, Tickets* tickets) : domain_(domain), tickets_(tickets) {}
+  CatalogGrpc(Catalog* domain, Tickets* tickets, const Gate* gate = &OpenGate())
+      : domain_(domain), tickets_(tickets), gate_(gate) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -49,6 +51,8 @@ class CatalogGrpc final : public v1::SlaCatalogService::CallbackService {
  private:
   Catalog* const domain_;
   Tickets* const tickets_;
+  const Gate* const gate_;
+  static constexpr const char* kService = "rapport.v1.SlaCatalogService";
 };
 
 }  // namespace rapport::sla

@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -37,6 +38,7 @@ using ::rapport::testing::TempDir;
 using ::rapport::testing::WriteFile;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAreArray;
 
 // The documents of a YAML file, or a test failure saying why not.
@@ -322,11 +324,29 @@ TEST_F(K8sTest, ServicesSelectThePodAndOneGovernsTheStatefulSet) {
 
 TEST_F(K8sTest, TheConfigMapsConfigurationStartsRapportd) {
   TempDir dir;
-  WriteFile(dir.Sub("rapportd.conf"), ConfText());
-  // ServerProcess's flags move the addresses and data_dir to run here.
-  auto server = ServerProcess::Start(dir.Sub("data"), dir.Sub("rapportd.log"),
-                                     {"--config=" + dir.Sub("rapportd.conf")});
+  // The Secret's files, made here: a self-signed certificate and an empty
+  // tokens file, where the configuration expects the Secret's mount.
+  const std::string secrets = dir.Sub("rapport-secrets");
+  std::filesystem::create_directories(secrets);
+  const CommandResult cert = RunCommand(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", secrets + "/tls.key",
+       "-out", secrets + "/tls.crt", "-subj", "/CN=rapportd", "-days", "1"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.output;
+  WriteFile(secrets + "/tokens", "# no principal yet\n");
+  std::string conf = ConfText();
+  EXPECT_THAT(conf, HasSubstr("/etc/rapport-secrets/tls.crt"));
+  EXPECT_THAT(conf, HasSubstr("/etc/rapport-secrets/tokens"));
+  EXPECT_THAT(conf, HasSubstr("allow_plaintext = false"));
+  EXPECT_THAT(conf, HasSubstr("allow_unauthenticated = false"));
+  conf = absl::StrReplaceAll(conf, {{"/etc/rapport-secrets", secrets}});
+  WriteFile(dir.Sub("rapportd.conf"), conf);
+  // ServerProcess's flags move the addresses and data_dir to run here; the
+  // tokens file stays the configuration's.
+  auto server = ServerProcess::Start(
+      dir.Sub("data"), dir.Sub("rapportd.log"),
+      {"--config=" + dir.Sub("rapportd.conf"), "--auth_tokens_file=" + secrets + "/tokens"});
   ASSERT_NE(server, nullptr);
+  EXPECT_THAT(server->Log(), HasSubstr("tls=on auth=tokens"));
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 }
 

@@ -63,7 +63,8 @@ class RapportdConfigTest : public ::testing::Test {
   // Runs rapportd to completion with --config=`path` and `flags`.
   int RunWithConfig(const std::string& path, std::string* output) {
     return RunRapportd({"--config=" + path, "--data_dir=" + dir_.Sub("data"),
-                        "--listen=127.0.0.1:0", "--metrics_listen="},
+                        "--listen=127.0.0.1:0", "--metrics_listen=", "--allow_plaintext",
+                        "--allow_unauthenticated", "--auth_tokens_file="},
                        dir_.Sub("run" + std::to_string(++runs_) + ".log"), output);
   }
   TempDir dir_;

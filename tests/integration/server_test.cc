@@ -203,7 +203,8 @@ TEST_F(ServerTest, SecondInstanceOnTheSameDirIsRefused) {
   ASSERT_NE(server, nullptr);
   std::string output;
   const int code = RunRapportd({"--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-                                "--data_dir=" + data_dir()},
+                                "--data_dir=" + data_dir(), "--allow_plaintext",
+                                "--allow_unauthenticated"},
                                dir_.Sub("second.log"), &output);
   EXPECT_EQ(code, 1);
   EXPECT_THAT(output, HasSubstr("in use by another rapportd"));
@@ -218,7 +219,8 @@ TEST_F(ServerTest, BusyPortFailsFastWithAClearMessage) {
   ASSERT_NE(server, nullptr);
   std::string output;
   const int code = RunRapportd({"--listen=" + server->address(), "--metrics_listen=",
-                                "--data_dir=" + dir_.Sub("other")},
+                                "--data_dir=" + dir_.Sub("other"), "--allow_plaintext",
+                                "--allow_unauthenticated"},
                                dir_.Sub("busy.log"), &output);
   EXPECT_EQ(code, 1);
   EXPECT_THAT(output, HasSubstr("cannot listen on " + server->address()));

@@ -63,6 +63,17 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
   p->log_path_ = log_path;
   std::vector<std::string> args = {"--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir};
+  // Plaintext without authentication, unless the test sets up its own
+  // (a configuration file's tokens file is set aside too).
+  bool own_auth = false;
+  for (const auto& flag : extra_flags) {
+    own_auth = own_auth || flag.rfind("--auth_tokens_file", 0) == 0;
+  }
+  args.push_back("--allow_plaintext");
+  if (!own_auth) {
+    args.push_back("--allow_unauthenticated");
+    args.push_back("--auth_tokens_file=");
+  }
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   // Each start appends; remember where this one's output begins.
   const size_t offset = ReadFile(log_path).size();

@@ -14,7 +14,9 @@ namespace rapport::testing {
 class ServerProcess {
  public:
   // Starts rapportd with --data_dir=`data_dir` plus `extra_flags`, logging to
-  // `log_path`, and waits until it serves. nullptr (after a test failure
+  // `log_path`, and waits until it serves. It serves plaintext (unless the
+  // flags give --tls_cert) and admits calls without a token, unless the flags
+  // give --auth_tokens_file. nullptr (after a test failure
   // naming the log) if it exits or does not serve within 60 s.
   static std::unique_ptr<ServerProcess> Start(const std::string& data_dir,
                                               const std::string& log_path,

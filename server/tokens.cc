@@ -1,0 +1,104 @@
+#include "server/tokens.h"
+
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace rapport::access {
+namespace {
+
+bool ValidName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+        c != '@' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ValidHash(absl::string_view hex) {
+  if (hex.size() != 64) return false;
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {
+  TokenTable table;
+  absl::flat_hash_set<std::string> names;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    auto error = [number](absl::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat("tokens file line ", number, ": ", what));
+    };
+    if (fields.size() != 3) return error("expected NAME sha256:HEX ROLE[,ROLE...]");
+    if (!ValidName(fields[0])) {
+      return error(absl::StrCat("name '", fields[0],
+                                "' must be 1-64 characters of A-Z a-z 0-9 . _ @ -"));
+    }
+    if (!absl::ConsumePrefix(&fields[1], "sha256:") || !ValidHash(fields[1])) {
+      return error("the token hash must be sha256: and 64 lowercase hex digits");
+    }
+    Principal principal{std::string(fields[0]), 0};
+    for (absl::string_view name : absl::StrSplit(fields[2], ',')) {
+      auto role = ParseRole(name);
+      if (!role) {
+        return error(absl::StrCat("unknown role '", name,
+                                  "' (roles: viewer, portal, operator, admin)"));
+      }
+      principal.roles |= static_cast<RoleSet>(*role);
+    }
+    if (!names.insert(principal.name).second) {
+      return error(absl::StrCat("principal ", principal.name, " is listed twice"));
+    }
+    if (!table.by_hash_.emplace(std::string(fields[1]), std::move(principal)).second) {
+      return error("this token hash is already listed for another principal");
+    }
+  }
+  return table;
+}
+
+absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read tokens file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto table = Parse(text.str());
+  if (!table.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", table.status().message()));
+  }
+  return table;
+}
+
+const Principal* TokenTable::Find(absl::string_view token) const {
+  auto it = by_hash_.find(Sha256Hex(token));
+  return it == by_hash_.end() ? nullptr : &it->second;
+}
+
+}  // namespace rapport::access

@@ -1,0 +1,120 @@
+#include "services/common/call.h"
+
+#include <utility>
+
+#include "absl/base/internal/endian.h"
+#include "absl/strings/str_cat.h"
+#include "rapport/v1/admin.pb.h"
+#include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
+#include "services/common/resource.h"
+
+namespace rapport {
+namespace {
+
+thread_local std::shared_ptr<CallInfo> current_call;
+
+class AnonymousGate final : public Gate {
+ public:
+  absl::StatusOr<std::shared_ptr<CallInfo>> Admit(const grpc::ServerContextBase&,
+                                                  const google::protobuf::Message&,
+                                                  absl::string_view method) const override {
+    auto call = std::make_shared<CallInfo>();
+    call->principal = "anonymous";
+    call->method = std::string(method);
+    return call;
+  }
+};
+
+// The string field `field` of `message`, or "".
+std::string StringField(const google::protobuf::Message& message, const char* field) {
+  const auto* descriptor = message.GetDescriptor()->FindFieldByName(field);
+  if (descriptor == nullptr || descriptor->is_repeated() ||
+      descriptor->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+    return "";
+  }
+  return message.GetReflection()->GetString(message, descriptor);
+}
+
+v1::AuditEntry MakeEntry(const CallInfo& call, const absl::Status& outcome,
+                         const google::protobuf::Message* result) {
+  v1::AuditEntry entry;
+  entry.set_name(absl::StrCat("audit/", call.audit_id));
+  entry.set_principal(call.principal);
+  entry.set_method(call.method);
+  std::string resource = result != nullptr ? StringField(*result, "name") : "";
+  entry.set_resource(resource.empty() ? call.resource : resource);
+  *entry.mutable_time() = ToProtoTime(call.time);
+  entry.set_outcome(absl::StatusCodeToString(outcome.code()));
+  entry.set_message(std::string(outcome.message()));
+  return entry;
+}
+
+}  // namespace
+
+const std::shared_ptr<CallInfo>& CurrentCall() { return current_call; }
+
+std::string CurrentPrincipal(absl::string_view fallback) {
+  return current_call != nullptr ? current_call->principal : std::string(fallback);
+}
+
+const Gate& OpenGate() {
+  static const AnonymousGate gate;
+  return gate;
+}
+
+std::string RequestResource(const google::protobuf::Message& request) {
+  std::string resource = StringField(request, "name");
+  return resource.empty() ? StringField(request, "parent") : resource;
+}
+
+std::string AuditKey(absl::Time time, absl::string_view id) {
+  const uint64_t micros = static_cast<uint64_t>(absl::ToUnixMicros(time));
+  std::string key(8, '\0');
+  absl::big_endian::Store64(key.data(), ~micros);
+  return absl::StrCat(key, id);
+}
+
+void StageAuditEntry(storage::WriteBatch& batch, CallInfo& call,
+                     const google::protobuf::Message* result) {
+  if (call.audit_store == nullptr) return;
+  batch.PutProto(storage::Cf::kAudit, AuditKey(call.time, call.audit_id),
+                 MakeEntry(call, absl::OkStatus(), result));
+  call.audited.store(true);
+}
+
+void RecordAuditEntry(CallInfo& call, const absl::Status& outcome, std::function<void()> then) {
+  if (call.audit_store == nullptr || (outcome.ok() && call.audited.load())) return then();
+  storage::WriteBatch batch;
+  batch.PutProto(storage::Cf::kAudit, AuditKey(call.time, call.audit_id),
+                 MakeEntry(call, outcome, nullptr));
+  call.audit_store->Commit(std::move(batch), [then = std::move(then)](absl::Status) { then(); });
+}
+
+grpc::Status ToGrpcStatusForAdmission(const absl::Status& status) { return ToGrpcStatus(status); }
+
+Admission::Admission(const Gate& gate, const grpc::ServerContextBase& context,
+                     const google::protobuf::Message& request, absl::string_view service,
+                     absl::string_view method) {
+  auto call = gate.Admit(context, request, absl::StrCat("/", service, "/", method));
+  if (!call.ok()) {
+    status_ = call.status();
+    return;
+  }
+  CallInfo& info = **call;
+  if (info.resource.empty()) info.resource = RequestResource(request);
+  if (info.audit_store != nullptr && info.audit_id.empty()) info.audit_id = NewId();
+  previous_ = std::exchange(current_call, *std::move(call));
+}
+
+Admission::~Admission() {
+  if (status_.ok()) current_call = std::move(previous_);
+}
+
+grpc::ServerUnaryReactor* Admission::Refuse(grpc::CallbackServerContext* context) const {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status_));
+  return reactor;
+}
+
+}  // namespace rapport
