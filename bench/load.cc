@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -86,6 +87,9 @@ ABSL_FLAG(uint64_t, seq_start, 1,
 ABSL_FLAG(double, min_ratio, 0,
           "If positive: exit with code 1 when target OK rate / baseline OK rate is below it.");
 ABSL_FLAG(bool, json, false, "Also print the results as one JSON line on stdout.");
+ABSL_FLAG(std::string, token, "",
+          "Bearer token sent with every call (as 'authorization: Bearer TOKEN'), for a rapportd "
+          "with --auth_tokens_file; default $RAPPORT_TOKEN.");
 
 namespace {
 
@@ -562,6 +566,16 @@ struct RunResult {
   double ok_rps() const { return ok() / absl::ToDoubleSeconds(measured); }
 };
 
+// The authorization header of every call ("" without a token).
+const std::string& Authorization() {
+  static const std::string* const header = [] {
+    std::string token = absl::GetFlag(FLAGS_token);
+    if (token.empty() && std::getenv("RAPPORT_TOKEN") != nullptr) token = std::getenv("RAPPORT_TOKEN");
+    return new std::string(token.empty() ? "" : "Bearer " + token);
+  }();
+  return *header;
+}
+
 // Everything the worker threads of one run share. Read-only but for the
 // sequence counter and the error.
 struct RunContext {
@@ -619,6 +633,7 @@ void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
     auto call = std::make_unique<Call>();
     call->slot = slot;
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + ctx.call_timeout));
+    if (!Authorization().empty()) call->context.AddMetadata("authorization", Authorization());
     // Spread the slots of all workers evenly over the connections.
     const int global_slot = worker + slot * ctx.threads;
     call->reader = stubs[global_slot % stubs.size()]->PrepareUnaryCall(
