@@ -2,7 +2,8 @@
 // configuration and rules (deploy/prometheus/) pointed at a test rapportd:
 // after activity through rapportd's API, Prometheus' query API returns the
 // expected rapport_* series with their values, the recording rules compute
-// from them, the alerts they call for are active, and a stopped rapportd
+// from them, every dashboard query runs (and the dashboards' variables have
+// options), the alerts they call for are active, and a stopped rapportd
 // shows as down. Scrapes and rule evaluations every second, a temporary
 // storage directory, and the test stops Prometheus.
 #include <arpa/inet.h>
@@ -13,15 +14,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <regex>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -295,6 +299,55 @@ TEST(PrometheusTest, ScrapesRapportdAndEvaluatesTheShippedRules) {
       [](const auto& r) { return r.size() == 1 && !std::isnan(r[0].value); });
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].value, 0);
+
+  // Every dashboard query runs, with Grafana's variables set as a viewer
+  // would first see them (All, the custom variables' defaults); every
+  // query variable has options.
+  int ran = 0, with_data = 0;
+  for (const auto& path : ShippedDashboards()) {
+    const auto dashboard = LoadJson(path);
+    std::map<std::string, std::string> values = {
+        {"__rate_interval", "1m"}, {"__interval", "15s"}, {"__range", "1h"}};
+    for (const auto& v : dashboard.fields()
+                             .at("templating")
+                             .struct_value()
+                             .fields()
+                             .at("list")
+                             .list_value()
+                             .values()) {
+      const auto& var = v.struct_value().fields();
+      const std::string type = var.at("type").string_value();
+      if (type == "query") values[var.at("name").string_value()] = ".*";
+      if (type == "custom") {
+        values[var.at("name").string_value()] =
+            var.at("current").struct_value().fields().at("value").string_value();
+      }
+    }
+    for (const auto& q : DashboardQueries(dashboard)) {
+      std::string expr = q.expr;
+      for (const auto& [name, value] : values) {
+        expr = absl::StrReplaceAll(expr, {{"${" + name + "}", value}});
+        expr = std::regex_replace(expr, std::regex("\\$" + name + "\\b"), value);
+      }
+      ASSERT_EQ(expr.find('$'), std::string::npos) << path << " " << q.where << ": " << expr;
+      SCOPED_TRACE(path + " " + q.where);
+      if (q.variable) {
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(
+            expr, m, std::regex(R"(label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\))")))
+            << expr;
+        const auto result = prometheus->Query(m[1].str());
+        EXPECT_TRUE(std::any_of(result.begin(), result.end(),
+                                [&](const auto& r) { return r.labels.count(m[2].str()) > 0; }))
+            << "variable without options: " << expr;
+      } else {
+        with_data += prometheus->Query(expr).empty() ? 0 : 1;
+      }
+      ++ran;
+    }
+  }
+  EXPECT_GT(ran, 60);
+  EXPECT_GT(with_data, ran / 2);
 
   // The alerts the data calls for: a ticket at risk (at once), compliance
   // under 95% this month (pending for 15 minutes); none for rapportd itself.
