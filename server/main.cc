@@ -44,6 +44,9 @@ ABSL_FLAG(std::string, default_escalation_policy, "",
 ABSL_FLAG(bool, escalate_detractors, false,
           "A detractor's survey answer with a comment also opens an escalation (source "
           "LOW_SATISFACTION) under --default_escalation_policy, in the answer's own write.");
+ABSL_FLAG(bool, escalate_complaints, false,
+          "A complaint logged on a relationship (interaction kind COMPLAINT) opens an escalation "
+          "(source COMPLAINT) under --default_escalation_policy, in the complaint's own write.");
 ABSL_FLAG(int32_t, satisfaction_min_sample_size, 30,
           "Below this many answers an NPS, CSAT or CES figure is marked not significant.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -125,15 +128,17 @@ int main(int argc, char** argv) {
   config.per_relationship_metrics = absl::GetFlag(FLAGS_per_relationship_metrics);
   config.default_escalation_policy = absl::GetFlag(FLAGS_default_escalation_policy);
   config.escalate_detractors = absl::GetFlag(FLAGS_escalate_detractors);
+  config.escalate_complaints = absl::GetFlag(FLAGS_escalate_complaints);
   config.satisfaction_min_sample_size = absl::GetFlag(FLAGS_satisfaction_min_sample_size);
   if (config.satisfaction_min_sample_size < 1) {
     rapport::LogError("rapportd: --satisfaction_min_sample_size must be at least 1");
     return 2;
   }
-  if (config.escalate_detractors && config.default_escalation_policy.empty()) {
+  if ((config.escalate_detractors || config.escalate_complaints) &&
+      config.default_escalation_policy.empty()) {
     rapport::LogError(
-        "rapportd: --escalate_detractors needs --default_escalation_policy (the policy of the "
-        "escalations it opens)");
+        "rapportd: --escalate_detractors and --escalate_complaints need "
+        "--default_escalation_policy (the policy of the escalations they open)");
     return 2;
   }
   config.tls_cert = absl::GetFlag(FLAGS_tls_cert);

@@ -524,6 +524,24 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       return esc->OpenInTxn(txn, request, now);
     });
   }
+  if (config.escalate_complaints && !config.default_escalation_policy.empty()) {
+    rel->SetComplaintHook([esc](storage::Txn& txn, const v1::Interaction& complaint,
+                                absl::Time now) {
+      escalations::OpenRequest request;
+      request.source_key = absl::StrCat("complaint|", complaint.name());
+      request.source = v1::Escalation::COMPLAINT;
+      request.relationship = complaint.name().substr(0, complaint.name().find("/interactions/"));
+      constexpr size_t kTitleChars = 80;
+      request.title = complaint.summary().size() > kTitleChars
+                          ? absl::StrCat("Complaint: ", complaint.summary().substr(0, kTitleChars), "...")
+                          : absl::StrCat("Complaint: ", complaint.summary());
+      request.description = complaint.summary();
+      request.severity = complaint.sentiment() <= -2 ? v1::SEV2 : v1::SEV3;
+      request.type = v1::Escalation::HIERARCHICAL;
+      request.actor = CurrentPrincipal("system");
+      return esc->OpenInTxn(txn, request, now);
+    });
+  }
   s->escalations_grpc_ = std::make_unique<escalations::EscalationsGrpc>(esc, gate);
   server_signals->set_catalog(s->catalog_.get());
   rel->SetInteractionObserver(

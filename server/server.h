@@ -59,6 +59,10 @@ struct ServerConfig {
   // A detractor's answer with a comment also opens an escalation (source
   // LOW_SATISFACTION) under default_escalation_policy, in the answer's write.
   bool escalate_detractors = false;
+  // A complaint logged on a relationship (an interaction of kind COMPLAINT)
+  // opens an escalation (source COMPLAINT) under default_escalation_policy,
+  // in the complaint's write.
+  bool escalate_complaints = false;
   // Below this many answers a satisfaction figure is not significant.
   int satisfaction_min_sample_size = 30;
 

@@ -844,6 +844,9 @@ void Relationships::CreateInteraction(const v1::CreateInteractionRequest& reques
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateInteraction", request.request_id(), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(v1::Interaction in, WriteInteraction(txn, rel, id, request.interaction(), now));
+        if (in.kind() == v1::Interaction::COMPLAINT && complaint_hook_) {
+          RETURN_IF_ERROR(complaint_hook_(txn, in, now));
+        }
         RecordResult(txn, "CreateInteraction", request.request_id(), in);
         *out = std::move(in);
         *applied = true;

@@ -68,6 +68,15 @@ class Relationships final {
   Relationships(storage::Store* store, Clock* clock, const ExternalSignals* signals,
                 HealthConfig health_config = HealthConfig());
 
+  // Stages extra writes into the transaction of a new complaint (an
+  // interaction of kind COMPLAINT) after every check has passed, e.g. opening
+  // an escalation: they commit atomically with it, and an error refuses the
+  // interaction. It may run more than once (a rerun on a conflict): it must
+  // only read through and stage into `txn`. Not called for a replay.
+  using ComplaintHook =
+      std::function<absl::Status(storage::Txn& txn, const v1::Interaction& complaint, absl::Time now)>;
+  void SetComplaintHook(ComplaintHook hook) { complaint_hook_ = std::move(hook); }
+
   // Called after each committed interaction (for metrics).
   void SetInteractionObserver(std::function<void(v1::Interaction::Kind)> observer) {
     interaction_observer_ = std::move(observer);
@@ -160,6 +169,7 @@ class Relationships final {
   const ExternalSignals* const signals_;
   const HealthConfig health_config_;
   std::function<void(v1::Interaction::Kind)> interaction_observer_;
+  ComplaintHook complaint_hook_;
 };
 
 }  // namespace rapport::relationships

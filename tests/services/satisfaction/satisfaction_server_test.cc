@@ -31,7 +31,7 @@ class SatisfactionServerTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(/*escalate_detractors=*/false); }
 
-  void Start(bool escalate_detractors) {
+  void Start(bool escalate_detractors, bool escalate_complaints = false) {
     ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.metrics_listen = "";
@@ -39,6 +39,7 @@ class SatisfactionServerTest : public ::testing::Test {
     config.clock = &clock_;
     config.per_relationship_metrics = true;
     config.escalate_detractors = escalate_detractors;
+    config.escalate_complaints = escalate_complaints;
     config.default_escalation_policy = "escalation_policies/oncall";
     server_.reset();
     ASSERT_OK_AND_ASSIGN(server_, RapportServer::Start(config));
@@ -58,6 +59,19 @@ class SatisfactionServerTest : public ::testing::Test {
     request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
     v1::Relationship out;
     return relationships_->CreateRelationship(&ctx, request, &out);
+  }
+
+  void CreatePolicy() {
+    grpc::ClientContext ctx;
+    v1::CreateEscalationPolicyRequest request;
+    request.set_policy_id("oncall");
+    request.mutable_policy()->set_display_name("On call");
+    auto* level = request.mutable_policy()->add_levels();
+    level->set_name("l1");
+    level->add_targets("team-service-desk");
+    level->mutable_ack_wait()->set_seconds(600);
+    v1::EscalationPolicy out;
+    ASSERT_OK(escalations_->CreateEscalationPolicy(&ctx, request, &out));
   }
 
   grpc::Status CreateSurvey(const std::string& service, const std::string& relationship) {
@@ -177,18 +191,7 @@ TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
 
 TEST_F(SatisfactionServerTest, DetractorCommentsOpenEscalationsInTheAnswersWriteWhenAsked) {
   Start(/*escalate_detractors=*/true);
-  {
-    grpc::ClientContext ctx;
-    v1::CreateEscalationPolicyRequest request;
-    request.set_policy_id("oncall");
-    request.mutable_policy()->set_display_name("On call");
-    auto* level = request.mutable_policy()->add_levels();
-    level->set_name("l1");
-    level->add_targets("team-service-desk");
-    level->mutable_ack_wait()->set_seconds(600);
-    v1::EscalationPolicy out;
-    ASSERT_OK(escalations_->CreateEscalationPolicy(&ctx, request, &out));
-  }
+  CreatePolicy();
   ASSERT_OK(CreateRelationship("acme"));
   ASSERT_OK(CreateSurvey("", "relationships/acme"));
   ASSERT_OK(Submit("person-0", 1, "Nobody answers the phone", "r-0"));
@@ -205,6 +208,54 @@ TEST_F(SatisfactionServerTest, DetractorCommentsOpenEscalationsInTheAnswersWrite
   EXPECT_EQ(e.source(), v1::Escalation::LOW_SATISFACTION);
   EXPECT_EQ(e.title(), "Detractor (score 1) on Pulse");
   EXPECT_EQ(e.description(), "Nobody answers the phone");
+}
+
+TEST_F(SatisfactionServerTest, ComplaintsOpenEscalationsInTheirWriteWhenAsked) {
+  auto complain = [&](const std::string& id, int sentiment) {
+    grpc::ClientContext ctx;
+    v1::CreateInteractionRequest request;
+    request.set_parent("relationships/acme");
+    request.set_interaction_id(id);
+    auto* in = request.mutable_interaction();
+    in->set_kind(v1::Interaction::COMPLAINT);
+    *in->mutable_occur_time() = ToProtoTime(kT0 - absl::Hours(1));
+    in->set_summary("Invoices arrive late every month");
+    in->set_sentiment(sentiment);
+    v1::Interaction out;
+    return relationships_->CreateInteraction(&ctx, request, &out);
+  };
+  auto escalations = [&] {
+    grpc::ClientContext ctx;
+    v1::ListEscalationsRequest request;
+    request.set_relationship("relationships/acme");
+    v1::ListEscalationsResponse response;
+    EXPECT_OK(escalations_->ListEscalations(&ctx, request, &response));
+    return response;
+  };
+  // Not asked: a complaint is only logged.
+  ASSERT_OK(CreateRelationship("acme"));
+  ASSERT_OK(complain("c0", -1));
+  EXPECT_EQ(escalations().escalations_size(), 0);
+
+  Start(/*escalate_detractors=*/false, /*escalate_complaints=*/true);
+  // Without the policy the complaint cannot open one: refused, not logged.
+  EXPECT_THAT(complain("c1", -2), StatusIs(StatusCode::NOT_FOUND));
+  {
+    grpc::ClientContext ctx;
+    v1::GetInteractionRequest get;
+    get.set_name("relationships/acme/interactions/c1");
+    v1::Interaction out;
+    EXPECT_THAT(relationships_->GetInteraction(&ctx, get, &out), StatusIs(StatusCode::NOT_FOUND));
+  }
+  CreatePolicy();
+  ASSERT_OK(complain("c1", -2));
+  const auto response = escalations();
+  ASSERT_EQ(response.escalations_size(), 1);
+  const v1::Escalation& e = response.escalations(0);
+  EXPECT_EQ(e.source(), v1::Escalation::COMPLAINT);
+  EXPECT_EQ(e.severity(), v1::SEV2);
+  EXPECT_EQ(e.type(), v1::Escalation::HIERARCHICAL);
+  EXPECT_EQ(e.title(), "Complaint: Invoices arrive late every month");
 }
 
 }  // namespace
