@@ -287,6 +287,32 @@ const std::vector<Command>& Commands() {
                {"--at", "TIME", "An instant in the period, e.g. 2026-10-15 (default now)."},
                {"--time-zone", "ZONE", "IANA zone of the period's edges, e.g. Europe/Berlin."},
            }),
+      Verb({"satisfaction", "score"}, "",
+           "NPS, CSAT and CES with 95% margins, and the change against the window before.",
+           "rapportctl satisfaction score --relationship acme --days 90", SatisfactionScore,
+           {
+               {"--survey", "ID", "Only answers to this survey."},
+               {"--service", "ID", "Only answers about this service."},
+               {"--relationship", "ID", "Only answers of this relationship."},
+               {"--days", "N", "The N days up to --to (default 90)."},
+               {"--from", "TIME", "Instead of --days: the window's start, e.g. 2026-07-01."},
+               {"--to", "TIME", "The window's end (default now)."},
+           }),
+      Verb({"satisfaction", "trend"}, "",
+           "One point per day, week or month, with margins, drawn as a chart.",
+           "rapportctl satisfaction trend --service email --bucket month --metric csat",
+           SatisfactionTrend,
+           {
+               {"--survey", "ID", "Only answers to this survey."},
+               {"--service", "ID", "Only answers about this service."},
+               {"--relationship", "ID", "Only answers of this relationship."},
+               {"--metric", "METRIC", "nps (default), csat or ces."},
+               {"--bucket", "BUCKET", "day, week (default) or month."},
+               {"--from", "TIME", "First bucket (default: 30 days, 12 weeks or 12 months back)."},
+               {"--to", "TIME", "End of the range (default now)."},
+               {"--time-zone", "ZONE", "IANA zone of the buckets (default UTC)."},
+               {"--rolling-days", "N", "Each point counts the N days ending with its bucket."},
+           }),
   };
   return *commands;
 }

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/escalation_views.h"
 #include "cli/format.h"
+#include "cli/satisfaction_views.h"
 #include "cli/sla_views.h"
 #include "cli/table.h"
 #include "cli/views.h"
@@ -409,7 +410,8 @@ TEST(SlaViewsTest, TicketShowsTimersWithDueTimesStagesAndPercent) {
                 "      17%  2026-11-23 12:05\n"
                 "  email-ola     1  OLA   RESOLUTION          1  RUNNING  4h      3h       1h    "
                 "      75%  2026-11-23 14:05 (in 1h)\n"));
-  EXPECT_THAT(text, HasSubstr("  2026-11-23 13:05  email-ola  RESOLUTION      1  warning at 75%\n"));
+  EXPECT_THAT(text,
+              HasSubstr("  2026-11-23 13:05  email-ola  RESOLUTION      1  warning at 75%\n"));
   EXPECT_THAT(text, HasSubstr("  2026-11-23 11:05  opened  e1  P2 on services/email\n"));
   EXPECT_THAT(text, HasSubstr("  2026-11-23 12:05  paused  e2  WAITING_FOR_CUSTOMER\n"));
 
@@ -461,11 +463,78 @@ TEST(SlaViewsTest, ComplianceShowsTargetsOpenTicketsAndTheErrorBudget) {
   r.mutable_mtbf()->set_seconds(12 * 86400);
   std::ostringstream with_availability;
   PrintComplianceReport(r, "month", with_availability);
-  EXPECT_THAT(with_availability.str(),
-              HasSubstr("\nAvailability:  99.950% (target 99.9%)\n"
-                        "Downtime:      21m 36s of 43m 12s error budget\n"
-                        "Budget left:   21m 36s (50%)\n"
-                        "Outages:       2, MTTR 10m 48s, MTBF 12d\n"));
+  EXPECT_THAT(with_availability.str(), HasSubstr("\nAvailability:  99.950% (target 99.9%)\n"
+                                                 "Downtime:      21m 36s of 43m 12s error budget\n"
+                                                 "Budget left:   21m 36s (50%)\n"
+                                                 "Outages:       2, MTTR 10m 48s, MTBF 12d\n"));
+}
+
+TEST(SatisfactionViewsTest, TrendChartDrawsIntervalsOnARoundedAxis) {
+  const std::string chart = TrendChart({{"2026-W40", 34, 32.0, 18.0, 46.0},
+                                        {"2026-W41", 0, std::nullopt, std::nullopt, std::nullopt},
+                                        {"2026-W42", 41, -5.0, -20.0, 10.0}},
+                                       Metric::kNps, 21);
+  // The intervals span -20..46, rounded out to twenties: -20..60, four
+  // points a column; zero is marked on lines whose interval leaves it free.
+  EXPECT_EQ(chart,
+            "2026-W40  n=34  +32.0       ┊    ├──●───┤\n"
+            "2026-W41   n=0         no answers\n"
+            "2026-W42  n=41   -5.0  ├───●───┤\n"
+            "                       -20      20        60\n");
+  EXPECT_EQ(TrendChart({{"x", 0, std::nullopt, std::nullopt, std::nullopt}}, Metric::kNps, 20),
+            "No answers in the range.\n");
+  // A point without spread is a dot; CES stays within its 1-7 scale.
+  const std::string ces =
+      TrendChart({{"a", 3, 7.0, 7.0, 7.0}, {"b", 5, 6.5, 6.0, 7.0}}, Metric::kCes, 11);
+  EXPECT_EQ(ces,
+            "a  n=3  7.00            ●\n"
+            "b  n=5  6.50  ├────●────┤\n"
+            "              6   6.5   7\n");
+}
+
+TEST(SatisfactionViewsTest, ScoreShowsMarginsIntervalsChangesAndSmallSamples) {
+  ScopedTz tz("UTC");
+  v1::Score score;
+  *score.mutable_start_time() = ToProto(absl::FromUnixSeconds(1793491200));
+  *score.mutable_end_time() = ToProto(absl::FromUnixSeconds(1796083200));
+  *score.mutable_previous_start_time() = ToProto(absl::FromUnixSeconds(1790899200));
+  score.set_min_sample_size(30);
+  auto* nps = score.mutable_nps();
+  nps->set_count(120);
+  nps->set_promoters(60);
+  nps->set_passives(40);
+  nps->set_detractors(20);
+  nps->set_score(33.3);
+  nps->set_margin(12.1);
+  nps->set_lower(21.2);
+  nps->set_upper(45.4);
+  nps->set_significant(true);
+  nps->mutable_change()->set_previous_score(20);
+  nps->mutable_change()->set_delta(13.3);
+  nps->mutable_change()->set_significant(true);
+  auto* csat = score.mutable_csat();
+  csat->set_count(12);
+  csat->set_score(75);
+  csat->set_margin(24.5);
+  csat->set_lower(50.5);
+  csat->set_upper(99.5);
+  csat->mutable_change()->set_previous_score(80);
+  csat->mutable_change()->set_delta(-5);
+  std::ostringstream os;
+  PrintScore(score, os);
+  EXPECT_EQ(os.str(),
+            "Scope:          all answers\n"
+            "Window:         2026-11-01 00:00 to 2026-12-01 00:00\n"
+            "Compared with:  2026-10-02 00:00 to 2026-11-01 00:00\n"
+            "\n"
+            "METRIC   SCORE   ±95%  INTERVAL        ANSWERS  CHANGE\n"
+            "NPS      +33.3  ±12.1  +21.2 to +45.4      120  +13.3 from +20.0, significant\n"
+            "CSAT    75.0%*  ±24.5  50.5% to 99.5%       12  -5.0 from 80.0%, within noise\n"
+            "CES          -      -  -                     0  -\n"
+            "\n"
+            "NPS answers: 60 promoters (9-10), 40 passives (7-8), 20 detractors (0-6)\n"
+            "\n"
+            "* fewer than 30 answers: not significant\n");
 }
 
 v1::RelationshipHealth SampleHealth() {
