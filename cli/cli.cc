@@ -313,6 +313,10 @@ const std::vector<Command>& Commands() {
                {"--time-zone", "ZONE", "IANA zone of the buckets (default UTC)."},
                {"--rolling-days", "N", "Each point counts the N days ending with its bucket."},
            }),
+      Verb({"admin", "token", "create"}, "NAME",
+           "Makes a new API token for NAME and the line to add to rapportd's tokens file.",
+           "rapportctl admin token create grafana-portal --role viewer,portal", AdminTokenCreate,
+           {{"--role", "ROLE[,ROLE]", "Required: viewer, portal, operator and/or admin."}}),
   };
   return *commands;
 }

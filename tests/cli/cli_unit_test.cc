@@ -3,6 +3,7 @@
 // view, and the bash completion script against the command table.
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -17,8 +18,10 @@
 #include "cli/satisfaction_views.h"
 #include "cli/sla_views.h"
 #include "cli/table.h"
+#include "cli/token.h"
 #include "cli/views.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
@@ -625,6 +628,84 @@ TEST(ViewsTest, CatalogChangesCountAndSayDryRun) {
             "dry run: nothing written\n");
 }
 
+// The SHA-256 of `text` by sha256sum(1), independent of the code under test.
+std::string Sha256sum(const std::string& text) {
+  rapport::testing::TempDir dir;
+  const std::string path = dir.Sub("in");
+  std::ofstream(path, std::ios::binary) << text;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(("sha256sum " + path).c_str(), "r"), ::pclose);
+  char buf[65] = {};
+  if (pipe == nullptr || std::fread(buf, 1, 64, pipe.get()) != 64) return "";
+  return std::string(buf, 64);
+}
+
+TEST(TokenTest, TokensAreRandomPrefixedHexAndHashedWhole) {
+  const auto a = NewToken();
+  const auto b = NewToken();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_THAT(*a, ::testing::MatchesRegex("rpt_[0-9a-f]{64}"));
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(TokensFileLine("alice", *a, {"operator", "viewer"}),
+            "alice sha256:" + Sha256sum(*a) + " operator,viewer");
+}
+
+TEST(TokenTest, NamesAndRolesAreChecked) {
+  EXPECT_TRUE(ValidatePrincipalName("grafana-portal").ok());
+  EXPECT_TRUE(ValidatePrincipalName("ops_1@it.example").ok());
+  EXPECT_FALSE(ValidatePrincipalName("").ok());
+  EXPECT_FALSE(ValidatePrincipalName(std::string(65, 'a')).ok());
+  EXPECT_TRUE(ValidatePrincipalName(std::string(64, 'a')).ok());
+  EXPECT_FALSE(ValidatePrincipalName("two words").ok());
+  EXPECT_FALSE(ValidatePrincipalName("a/b").ok());
+  EXPECT_EQ(*ParseRoles("viewer,operator"), (std::vector<std::string>{"viewer", "operator"}));
+  EXPECT_EQ(*ParseRoles("Admin, viewer,admin"), (std::vector<std::string>{"admin", "viewer"}));
+  const auto unknown = ParseRoles("viewer,root");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("unknown role 'root'"));
+  EXPECT_FALSE(ParseRoles("").ok());
+  EXPECT_FALSE(ParseRoles(",").ok());
+}
+
+TEST(TokenTest, CreatePrintsTheTokenOnceAndItsTokensFileLine) {
+  std::ostringstream out, err;
+  ASSERT_EQ(
+      RunCli({"admin", "token", "create", "grafana-portal", "--role", "viewer,portal"}, out, err),
+      kExitOk)
+      << err.str();
+  const std::vector<std::string> lines = absl::StrSplit(out.str(), '\n');
+  ASSERT_GE(lines.size(), 5u) << out.str();
+  EXPECT_THAT(lines[0], HasSubstr("shown only this once"));
+  const std::string& token = lines[1];
+  EXPECT_THAT(token, ::testing::MatchesRegex("rpt_[0-9a-f]{64}"));
+  EXPECT_THAT(lines[3], HasSubstr("tokens file"));
+  EXPECT_EQ(lines[4], "grafana-portal sha256:" + Sha256sum(token) + " viewer,portal");
+
+  // JSON for scripts.
+  std::ostringstream json, json_err;
+  ASSERT_EQ(
+      RunCli({"-o", "json", "admin", "token", "create", "ci", "--role", "admin"}, json, json_err),
+      kExitOk);
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.str(), &parsed).ok()) << json.str();
+  const std::string json_token = parsed.fields().at("token").string_value();
+  EXPECT_EQ(parsed.fields().at("tokens_file_line").string_value(),
+            "ci sha256:" + Sha256sum(json_token) + " admin");
+
+  // An unknown role or a bad name is refused, naming it; no token is printed.
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"admin", "token", "create", "bob", "--role", "viewer,superuser"},
+            "unknown role 'superuser' (roles: viewer, portal, operator, admin)"},
+           {{"admin", "token", "create", "bob"}, "--role is required"},
+           {{"admin", "token", "create", "bob smith", "--role", "viewer"}, "NAME may hold only"},
+           {{"admin", "token", "create", "--role", "viewer"}, "expects NAME, got 0 arguments"}}) {
+    std::ostringstream o, e;
+    EXPECT_EQ(RunCli(args, o, e), kExitUsage) << absl::StrJoin(args, " ");
+    EXPECT_THAT(e.str(), HasSubstr(message)) << absl::StrJoin(args, " ");
+    EXPECT_EQ(o.str(), "");
+  }
+}
+
 // Runs the completion function in bash for the command line `line` (the word
 // being completed last, possibly empty) and returns the candidates.
 std::set<std::string> Complete(const std::vector<std::string>& line) {
@@ -711,6 +792,12 @@ TEST(UsageTest, BadCommandLinesExitTwoNamingTheProblem) {
       {{"agreements"}, "choose one of list, show, revisions"},
       {{"-o", "yaml", "rel", "list"}, "-o must be table or json"},
       {{"rel", "list", "--server"}, "--server needs a value"},
+      {{"rel", "list", "--token"}, "--token needs a value"},
+      {{"--tls_ca", "/nonexistent/ca.pem", "rel", "list"},
+       "--tls_ca: cannot read /nonexistent/ca.pem"},
+      {{"--tls_ca=" RAPPORT_COMPLETION_SCRIPT, "health"}, "is not a PEM file"},
+      {{"--tls_cert", "c.pem", "rel", "list"}, "--tls_cert and --tls_key go together"},
+      {{"--tls_key", "k.pem", "health"}, "--tls_cert and --tls_key go together"},
   };
   for (const auto& c : cases) {
     std::ostringstream out, err;
@@ -718,6 +805,25 @@ TEST(UsageTest, BadCommandLinesExitTwoNamingTheProblem) {
     EXPECT_THAT(err.str(), HasSubstr(c.message)) << absl::StrJoin(c.args, " ");
     EXPECT_EQ(out.str(), "") << absl::StrJoin(c.args, " ");
   }
+}
+
+TEST(UsageTest, TlsFilesFromTheEnvironmentAreCheckedLikeFlags) {
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCli({"rel", "list"}, out, err,
+                   Environment{{"RAPPORT_SERVER", "127.0.0.1:1"},
+                               {"RAPPORT_TLS_CA", "/nonexistent/env-ca.pem"}}),
+            kExitUsage);
+  EXPECT_THAT(err.str(), HasSubstr("--tls_ca: cannot read /nonexistent/env-ca.pem"));
+  // A flag wins over the variable.
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunCli({"--tls_ca", "/nonexistent/flag-ca.pem", "rel", "list"}, out2, err2,
+                   Environment{{"RAPPORT_TLS_CA", "/nonexistent/env-ca.pem"}}),
+            kExitUsage);
+  EXPECT_THAT(err2.str(), HasSubstr("/nonexistent/flag-ca.pem"));
+  // Help needs no files.
+  std::ostringstream out3, err3;
+  EXPECT_EQ(RunCli({"--tls_ca", "/nonexistent/ca.pem", "--help"}, out3, err3), kExitOk);
+  EXPECT_THAT(out3.str(), HasSubstr("4 not authenticated"));
 }
 
 }  // namespace
