@@ -3,8 +3,12 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "grpc/support/log.h"
 
 int main(int argc, char** argv) {
+  // gRPC's own log lines (such as "Handshake failed") would repeat on stderr
+  // what rapportctl reports in one line; GRPC_VERBOSITY keeps them, to debug.
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_function([](gpr_log_func_args*) {});
   std::vector<std::string> args(argv + 1, argv + argc);
   rapport::cli::Environment env;
   for (const auto& name : rapport::cli::EnvironmentVariables()) {
