@@ -670,6 +670,9 @@ void RapportServer::Shutdown() {
   shut_down_ = true;
   if (server_ != nullptr) server_->GetHealthCheckService()->SetServingStatus(false);
   if (scheduler_ != nullptr) scheduler_->Stop();
+  // Watch streams never end on their own: end them now rather than after
+  // the grace period.
+  if (escalations_grpc_ != nullptr) escalations_grpc_->CloseWatches();
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoNanoseconds(config_.grace_period));

@@ -199,6 +199,8 @@ class Escalations final {
   uint64_t AddWatcher(std::function<void()> wake);
   // After it returns, `wake` of `handle` is not running and not called again.
   void RemoveWatcher(uint64_t handle);
+  // Calls every registered `wake` (after writes, and when streams must end).
+  void Wake();
 
  private:
   using Mutation = std::function<absl::Status(storage::Txn& txn, v1::Escalation& e,
@@ -217,7 +219,6 @@ class Escalations final {
   static void StartPolicy(v1::Escalation& e, const v1::EscalationPolicy& policy, absl::Time now);
   absl::StatusOr<v1::EscalationPolicy> ReadPolicyTracked(storage::Txn& txn, absl::string_view field,
                                                          absl::string_view name) const;
-  void Wake();
   // Reports a committed change to the observer (first acknowledgement, resolution).
   void Observe(const v1::Escalation& before, const v1::Escalation& after) const;
 

@@ -21,8 +21,9 @@ constexpr int kWatchChunk = 64;
 // twice (sequences only move forward).
 class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange> {
  public:
-  WatchReactor(Escalations* domain, const v1::WatchEscalationsRequest& request)
-      : domain_(domain), request_(request) {
+  WatchReactor(Escalations* domain, const v1::WatchEscalationsRequest& request,
+               const std::atomic<bool>* closing)
+      : domain_(domain), request_(request), closing_(closing) {
     if (auto valid = Escalations::ValidateWatch(request); !valid.ok()) {
       finished_ = true;
       Finish(ToGrpcStatus(valid));
@@ -40,6 +41,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
     }
     subscribed_ = true;
     handle_ = domain_->AddWatcher([this] { Pump(); });
+    // Tells the client at once that the watch is established.
+    StartSendInitialMetadata();
     Pump();
   }
 
@@ -75,6 +78,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
   void Pump() {
     std::lock_guard<std::mutex> lock(mu_);
     if (writing_ || finished_) return;
+    if (closing_->load()) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "rapportd is shutting down: reconnect and resume after the last "
+                                "sequence received"));
+      return;
+    }
     while (queue_.empty()) {
       auto changes = domain_->ReadChanges(after_, kWatchChunk);
       if (!changes.ok()) {
@@ -95,6 +104,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
 
   Escalations* const domain_;
   const v1::WatchEscalationsRequest request_;
+  const std::atomic<bool>* const closing_;
   bool subscribed_ = false;
   uint64_t handle_ = 0;
 
@@ -186,7 +196,12 @@ RAPPORT_ESCALATION_METHOD(CancelEscalation, CancelEscalationRequest, Cancel)
 grpc::ServerWriteReactor<v1::EscalationChange>* EscalationsGrpc::WatchEscalations(
     Ctx* c, const v1::WatchEscalationsRequest* r) {
   RAPPORT_ADMIT_STREAM(v1::EscalationChange, c, *r);
-  return new WatchReactor(domain_, *r);
+  return new WatchReactor(domain_, *r, &closing_);
+}
+
+void EscalationsGrpc::CloseWatches() {
+  closing_.store(true);
+  domain_->Wake();
 }
 
 }  // namespace rapport::escalations

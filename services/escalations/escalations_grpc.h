@@ -4,6 +4,8 @@
 // follows the domain's change log.
 #pragma once
 
+#include <atomic>
+
 #include "services/common/call.h"
 #include <string>
 
@@ -51,9 +53,15 @@ class EscalationsGrpc final : public v1::EscalationService::CallbackService {
   grpc::ServerWriteReactor<v1::EscalationChange>* WatchEscalations(
       Ctx* c, const v1::WatchEscalationsRequest* r) override;
 
+  // Ends every watch stream (and any started later) with UNAVAILABLE, so that
+  // a shutdown does not wait out its grace period for them; clients resume
+  // after the last sequence they saw.
+  void CloseWatches();
+
  private:
   Escalations* const domain_;
   const Gate* const gate_;
+  std::atomic<bool> closing_{false};
   static constexpr const char* kService = "rapport.v1.EscalationService";
 };
 

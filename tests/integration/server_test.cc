@@ -19,6 +19,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rapport/v1/admin.grpc.pb.h"
+#include "rapport/v1/escalations.grpc.pb.h"
 #include "rapport/v1/relationships.grpc.pb.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
@@ -186,6 +187,26 @@ TEST_F(ServerTest, SigtermAndSigintExitZeroAndTheDirReopens) {
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(Health(*again, ""), HealthCheckResponse::SERVING);
   EXPECT_EQ(again->Stop(SIGINT), 0);
+}
+
+TEST_F(ServerTest, AnOpenWatchStreamDoesNotHoldTheShutdown) {
+  // A grace period far longer than the test allows: the stop must not wait
+  // for the watch stream to end by itself.
+  auto server = ServerProcess::Start(data_dir(), log(), {"--grace_period=120s"});
+  ASSERT_NE(server, nullptr);
+  auto escalations = rapport::v1::EscalationService::NewStub(Connect(*server));
+  grpc::ClientContext ctx;
+  rapport::v1::WatchEscalationsRequest request;
+  auto stream = escalations->WatchEscalations(&ctx, request);
+  stream->WaitForInitialMetadata();  // The watch is established.
+  std::thread stopper([&server] { EXPECT_EQ(server->Stop(SIGTERM), 0); });
+  rapport::v1::EscalationChange change;
+  while (stream->Read(&change)) {
+  }
+  const grpc::Status status = stream->Finish();
+  stopper.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("resume after the last sequence"));
 }
 
 TEST_F(ServerTest, KilledServerRestartsOnItsDir) {
