@@ -180,11 +180,12 @@ const std::vector<Command>& Commands() {
            {{"--dry-run", "", "Only report what would change; write nothing."}}),
 
       Verb({"escalations", "list"}, "",
-           "Lists escalations that need someone (open, acknowledged, on hold), newest first.",
+           "Lists escalations that need someone (open, acknowledged, on hold), newest first; "
+           "--all lists every escalation in every state.",
            "rapportctl esc list --severity sev1 --relationship acme", EscalationsList,
            ListFlags({
                {"--state", "STATE[,STATE]",
-                "active (default: open,acknowledged,on_hold), all, or any of "
+                "active (default: open,acknowledged,on_hold; with --all: all), all, or any of "
                 "open|acknowledged|on_hold|resolved|closed|cancelled"},
                {"--severity", "SEV", "sev1|sev2|sev3|sev4"},
                {"--level", "N", "Only at this level of the policy (0 is the first)."},

@@ -31,10 +31,14 @@ const std::vector<Escalation::State>& ActiveStates() {
   return *states;
 }
 
-// Reads --state: "active" (the default), "all" (every state: an empty list),
-// or states separated by commas. nullopt after a usage error.
+// Reads --state: "active" (the default; with --all and no --state, every
+// state), "all" (every state: an empty list), or states separated by commas.
+// nullopt after a usage error.
 std::optional<std::vector<Escalation::State>> StatesFlag(const Context& c) {
-  if (!c.Has("--state") || c.Get("--state") == "active") return ActiveStates();
+  if (!c.Has("--state")) {
+    return c.Has("--all") ? std::vector<Escalation::State>{} : ActiveStates();
+  }
+  if (c.Get("--state") == "active") return ActiveStates();
   if (c.Get("--state") == "all") return std::vector<Escalation::State>{};
   std::vector<Escalation::State> states;
   for (absl::string_view part : absl::StrSplit(c.Get("--state"), ',', absl::SkipEmpty())) {

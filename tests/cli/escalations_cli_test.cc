@@ -265,7 +265,10 @@ TEST_F(EscalationsCliTest, ListShowsActiveOnesByDefaultAndFilters) {
               ContainsRegex("^mail +SEV2 +OPEN +1 duty-manager +acme +- .* escalates in"));
   EXPECT_THAT(lines[3], ContainsRegex("^vpn +SEV1 +OPEN +0 service-desk +globex +sam .* VPN down"));
 
+  EXPECT_THAT(list, Not(HasSubstr("Old and done")));
   EXPECT_THAT(Ok({"esc", "list", "--state", "all"}), HasSubstr("Old and done"));
+  EXPECT_THAT(Ok({"esc", "list", "--all"}), HasSubstr("Old and done"));
+  EXPECT_THAT(Ok({"esc", "list", "--all", "--state", "active"}), Not(HasSubstr("Old and done")));
   list = Ok({"esc", "list", "--state", "cancelled,on_hold"});
   EXPECT_THAT(list, HasSubstr("old "));
   EXPECT_THAT(list, HasSubstr("held "));
