@@ -105,6 +105,10 @@ class SystemdUnitTest : public ::testing::Test {
     ASSERT_TRUE(fs::exists(stock + "/multi-user.target")) << "no stock systemd units found";
     r = RunCommand({"cp", "-an", stock + "/.", root_ + "/usr/lib/systemd/system/"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
+    // ExecReload runs /bin/kill, which every Debian system has (procps).
+    fs::create_directories(root_ + "/bin");
+    r = RunCommand({"cp", "-L", "/bin/kill", root_ + "/bin/kill"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   CommandResult Verify(const std::string& unit) {
     return RunCommand({"systemd-analyze", "verify", "--root=" + root_, unit});
