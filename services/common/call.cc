@@ -102,8 +102,11 @@ Admission::Admission(const Gate& gate, const grpc::ServerContextBase& context,
     return;
   }
   CallInfo& info = **call;
-  if (info.resource.empty()) info.resource = RequestResource(request);
-  if (info.audit_store != nullptr && info.audit_id.empty()) info.audit_id = NewId();
+  // Only an audited call needs its resource and entry id (not on the read path).
+  if (info.audit_store != nullptr) {
+    if (info.resource.empty()) info.resource = RequestResource(request);
+    if (info.audit_id.empty()) info.audit_id = NewId();
+  }
   previous_ = std::exchange(current_call, *std::move(call));
 }
 

@@ -33,7 +33,8 @@ struct CallInfo {
   std::string principal;
   // "/rapport.v1.Service/Method".
   std::string method;
-  // The request's `name`, or else its `parent` (may be empty).
+  // What an audited call is about: the request's `name`, or else its `parent`
+  // (may be empty; not filled for calls that are not audited).
   std::string resource;
   // When the call was admitted.
   absl::Time time;
