@@ -129,6 +129,19 @@ class ServerSignals final : public relationships::ExternalSignals {
   }
 };
 
+// OK if relationship `name` (`relationships/{id}`) is in the register;
+// NOT_FOUND naming `field` if not.
+absl::Status CheckRelationshipExists(const relationships::Relationships& register_,
+                                     absl::string_view field, absl::string_view name) {
+  v1::GetRelationshipRequest get;
+  get.set_name(std::string(name));
+  auto found = register_.GetRelationship(get);
+  if (found.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat(field, " ", name, " does not exist"));
+  }
+  return found.status();
+}
+
 // Checks of the names a survey or answer refers to, through the catalog's and
 // the register's domain APIs.
 class SatisfactionReferences final : public satisfaction::References {
@@ -146,13 +159,7 @@ class SatisfactionReferences final : public satisfaction::References {
     return found.status();
   }
   absl::Status CheckRelationship(absl::string_view field, absl::string_view name) const override {
-    v1::GetRelationshipRequest get;
-    get.set_name(std::string(name));
-    auto found = register_->GetRelationship(get);
-    if (found.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(absl::StrCat(field, " ", name, " does not exist"));
-    }
-    return found.status();
+    return CheckRelationshipExists(*register_, field, name);
   }
 
  private:
@@ -426,25 +433,10 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   };
   s->relationship_metrics_ = std::make_unique<metrics::RelationshipMetrics>(
       m, std::move(rel_sources), config.per_relationship_metrics);
-  s->catalog_ = std::make_unique<sla::Catalog>(
-      store, config.clock, [rel](absl::string_view field, absl::string_view id) -> absl::Status {
-        v1::GetRelationshipRequest get;
-        get.set_name(absl::StrCat("relationships/", id));
-        auto found = rel->GetRelationship(get);
-        if (found.status().code() == absl::StatusCode::kNotFound) {
-          return absl::NotFoundError(absl::StrCat(field, " relationships/", id, " does not exist"));
-        }
-        return found.status();
-      });
-  auto relationship_exists = [rel](absl::string_view field, absl::string_view id) -> absl::Status {
-    v1::GetRelationshipRequest get;
-    get.set_name(absl::StrCat("relationships/", id));
-    auto found = rel->GetRelationship(get);
-    if (found.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(absl::StrCat(field, " relationships/", id, " does not exist"));
-    }
-    return found.status();
+  auto relationship_exists = [rel](absl::string_view field, absl::string_view id) {
+    return CheckRelationshipExists(*rel, field, absl::StrCat("relationships/", id));
   };
+  s->catalog_ = std::make_unique<sla::Catalog>(store, config.clock, relationship_exists);
   s->tickets_ = std::make_unique<sla::Tickets>(store, config.clock, s->catalog_.get(), relationship_exists);
   sla::Tickets* tickets = s->tickets_.get();
   server_signals->set_tickets(tickets);
