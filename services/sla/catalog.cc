@@ -917,7 +917,8 @@ void Catalog::ApplyCatalog(const v1::ApplyCatalogRequest& request,
   const absl::Time now = clock_->Now();
   const bool dry_run = request.dry_run();
   auto response = std::make_shared<v1::ApplyCatalogResponse>();
-  store_->Transact(
+  Transact(
+      store_,
       [this, request, now, dry_run, response](storage::Txn& txn) -> absl::Status {
         response->Clear();
         response->set_dry_run(dry_run);

@@ -605,7 +605,8 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
   }
   const absl::Time now = clock_->Now();
   auto response = std::make_shared<v1::ReevaluateTicketsResponse>();
-  store_->Transact(
+  Transact(
+      store_,
       [this, request, service_id, only_agreement, now, response](storage::Txn& txn) -> absl::Status {
         response->Clear();
         response->set_dry_run(request.dry_run());
