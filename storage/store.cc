@@ -8,9 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
-#include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -79,6 +80,69 @@ class Int64AddOperator final : public rocksdb::AssociativeMergeOperator {
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
+// A key of one column family, as one string: the family's number, then the key.
+std::string CfKey(Cf cf, absl::string_view key) {
+  std::string out;
+  out.reserve(key.size() + 1);
+  out.push_back(static_cast<char>(cf));
+  out.append(key.data(), key.size());
+  return out;
+}
+
+// The one RocksDB write of a commit group. Counter additions to one key are
+// summed into a single merge operand: in a busy group most answers, tickets
+// and interactions add to the same few current-day counters, and every
+// operand would otherwise be its own memtable entry (and work for every later
+// read of the counter until compaction folds them). A put or delete of a key
+// with additions pending writes those first, so each key's operations keep
+// their order.
+class GroupWrite {
+ public:
+  explicit GroupWrite(const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : handles_(handles) {}
+
+  void Put(Cf cf, const std::string& cf_key, absl::string_view key, absl::string_view value) {
+    FlushAdd(cf_key);
+    write_.Put(handle(cf), ToSlice(key), ToSlice(value));
+  }
+  void Delete(Cf cf, const std::string& cf_key, absl::string_view key) {
+    FlushAdd(cf_key);
+    write_.Delete(handle(cf), ToSlice(key));
+  }
+  // `delta` is an encoded counter. Sums wrap like the merge operator's.
+  void Add(const std::string& cf_key, absl::string_view delta) {
+    const uint64_t d = static_cast<uint64_t>(DecodeCounter(delta).value_or(0));
+    auto [it, inserted] = adds_.try_emplace(cf_key, d);
+    if (!inserted) it->second += d;
+  }
+  // Writes the pending additions; the batch is then complete.
+  rocksdb::WriteBatch* Finish() {
+    for (const auto& [cf_key, sum] : adds_) WriteAdd(cf_key, sum);
+    adds_.clear();
+    return &write_;
+  }
+  bool empty() const { return write_.Count() == 0 && adds_.empty(); }
+
+ private:
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
+  void FlushAdd(const std::string& cf_key) {
+    if (adds_.empty()) return;
+    auto it = adds_.find(cf_key);
+    if (it == adds_.end()) return;
+    WriteAdd(cf_key, it->second);
+    adds_.erase(it);
+  }
+  void WriteAdd(absl::string_view cf_key, uint64_t sum) {
+    const Cf cf = static_cast<Cf>(static_cast<unsigned char>(cf_key[0]));
+    write_.Merge(handle(cf), ToSlice(cf_key.substr(1)),
+                 ToSlice(EncodeCounter(static_cast<int64_t>(sum))));
+  }
+
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
+  rocksdb::WriteBatch write_;
+  absl::flat_hash_map<std::string, uint64_t> adds_;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------- WriteBatch
@@ -101,6 +165,13 @@ void WriteBatch::Delete(Cf cf, absl::string_view key) {
 void WriteBatch::AddCounter(Cf cf, absl::string_view key, int64_t delta) {
   bytes_ += key.size() + 8;
   ops_.push_back({OpType::kAdd, cf, std::string(key), EncodeCounter(delta)});
+}
+
+void WriteBatch::AppendToLog(Cf cf, absl::string_view last_key, absl::string_view entry_prefix,
+                             absl::string_view value) {
+  bytes_ += last_key.size() + entry_prefix.size() + 16 + value.size();
+  ops_.push_back(
+      {OpType::kAppend, cf, std::string(last_key), std::string(value), std::string(entry_prefix)});
 }
 
 void WriteBatch::ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value) {
@@ -248,6 +319,11 @@ absl::Status Store::OpenDb() {
     cf.compression = rocksdb::kLZ4Compression;
     cf.bottommost_compression = rocksdb::kZSTD;
     cf.level_compaction_dynamic_level_bytes = true;
+    // A whole-key bloom filter on each memtable: most point reads (an id not
+    // taken yet, a request id never seen, a write's precondition on an absent
+    // key) look for keys that are not there.
+    cf.memtable_prefix_bloom_size_ratio = 0.05;
+    cf.memtable_whole_key_filtering = true;
     if (static_cast<Cf>(i) == Cf::kSchedule) {
       // Fired entries leave tombstones at the head of the schedule; compact
       // files that fill with them so the next scan from the head stays cheap.
@@ -397,7 +473,7 @@ absl::Status Store::CommitSync(WriteBatch batch) {
 }
 
 void Store::CommitLoop() {
-  std::set<std::pair<Cf, std::string>> touched;
+  absl::flat_hash_set<std::string> touched;  // CfKey of every key this group writes.
   for (;;) {
     std::vector<Pending> group;
     {
@@ -420,17 +496,18 @@ void Store::CommitLoop() {
     // key an earlier batch of this group writes waits for the next group, so
     // that every check reads committed data.
     touched.clear();
-    rocksdb::WriteBatch write;
+    GroupWrite write(handles_);
     std::vector<Pending*> accepted;
     std::vector<Pending*> conflicted;
     std::vector<Pending> deferred;
     std::vector<Pending*> failed;
     absl::Status check_error;
+    absl::Status append_error;  // Fails the whole group: its numbering is lost.
     CommitGroupInfo info;
     for (Pending& p : group) {
       bool defer = false;
       for (const auto& pre : p.batch.preconditions_) {
-        defer = defer || touched.count({pre.cf, pre.key}) > 0;
+        defer = defer || touched.contains(CfKey(pre.cf, pre.key));
       }
       if (defer) {
         deferred.push_back(std::move(p));
@@ -455,10 +532,10 @@ void Store::CommitLoop() {
         continue;
       }
       for (const auto& op : p.batch.ops_) {
-        touched.insert({op.cf, op.key});
+        const std::string& cf_key = *touched.insert(CfKey(op.cf, op.key)).first;
         switch (op.type) {
           case WriteBatch::OpType::kPut:
-            write.Put(Handle(op.cf), ToSlice(op.key), ToSlice(op.value));
+            write.Put(op.cf, cf_key, op.key, op.value);
             if (op.cf == Cf::kSchedule) {
               auto key = DecodeScheduleKey(op.key);
               if (key && (!info.earliest_schedule || key->due < *info.earliest_schedule)) {
@@ -467,26 +544,44 @@ void Store::CommitLoop() {
             }
             break;
           case WriteBatch::OpType::kDelete:
-            write.Delete(Handle(op.cf), ToSlice(op.key));
+            write.Delete(op.cf, cf_key, op.key);
             break;
           case WriteBatch::OpType::kAdd:
-            write.Merge(Handle(op.cf), ToSlice(op.key), ToSlice(op.value));
+            write.Add(cf_key, op.value);
             break;
+          case WriteBatch::OpType::kAppend: {
+            auto position = LogPosition(op.cf, cf_key, op.key);
+            if (!position.ok()) {
+              append_error = position.status();
+              break;
+            }
+            const uint64_t n = ++**position;
+            std::string entry = op.entry_prefix;
+            AppendUint64(&entry, n);
+            write.Put(op.cf, *touched.insert(CfKey(op.cf, entry)).first, entry, op.value);
+            std::string last;
+            AppendUint64(&last, n);
+            write.Put(op.cf, cf_key, op.key, last);
+            break;
+          }
         }
       }
       info.bytes += p.batch.ByteSize();
       accepted.push_back(&p);
     }
 
-    absl::Status status;
-    if (write.Count() > 0) {
+    absl::Status status = append_error;
+    const bool writes = !write.empty();
+    if (writes && status.ok()) {
       rocksdb::WriteOptions write_options;
       write_options.sync = options_.sync_writes;
       const absl::Time start = absl::Now();
-      status = FromRocks(db_->Write(write_options, &write), "write");
+      status = FromRocks(db_->Write(write_options, write.Finish()), "write");
       info.write_duration = absl::Now() - start;
     }
     info.batches = accepted.size();
+    // Numbers given to a group that was not written are given again.
+    if (!status.ok()) log_positions_.clear();
 
     if (!deferred.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -494,7 +589,7 @@ void Store::CommitLoop() {
         retry_queue_.push_front(std::move(*it));
       }
     }
-    info.synced = status.ok() && options_.sync_writes && write.Count() > 0;
+    info.synced = status.ok() && options_.sync_writes && writes;
     if (info.batches > 0 && status.ok()) {
       std::lock_guard<std::mutex> lock(listeners_mu_);
       for (const auto& listener : listeners_) listener(info);
@@ -524,6 +619,25 @@ void Store::CommitLoop() {
       done_cv_.notify_one();
     }
   }
+}
+
+absl::StatusOr<uint64_t*> Store::LogPosition(Cf cf, const std::string& cf_last_key,
+                                              absl::string_view last_key) {
+  auto it = log_positions_.find(cf_last_key);
+  if (it == log_positions_.end()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, Get(cf, last_key));
+    uint64_t last = 0;
+    if (stored) {
+      absl::string_view in = *stored;
+      auto decoded = ConsumeUint64(&in);
+      if (!decoded || !in.empty()) {
+        return absl::DataLossError(absl::StrCat("log position in ", CfName(cf), " is malformed"));
+      }
+      last = *decoded;
+    }
+    it = log_positions_.emplace(cf_last_key, last).first;
+  }
+  return &it->second;
 }
 
 void Store::CompleteLoop() {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -83,6 +84,13 @@ class WriteBatch {
                 absl::string_view payload = {});
   // Removes the schedule entry with exactly this due time, kind and key.
   void Unschedule(absl::Time due, absl::string_view kind, absl::string_view key);
+  // Appends `value` to a numbered log: the committer gives it the next
+  // number n (1, 2, ...) of the log, stores it at `entry_prefix` + n (8 bytes,
+  // big-endian, so entries sort by number) and n at `last_key`. Numbers follow
+  // commit order, so appends never conflict with each other, and a reader
+  // scanning the log never meets a gap that a later commit fills.
+  void AppendToLog(Cf cf, absl::string_view last_key, absl::string_view entry_prefix,
+                   absl::string_view value);
 
   bool empty() const { return ops_.empty(); }
   size_t op_count() const { return ops_.size(); }
@@ -92,12 +100,13 @@ class WriteBatch {
  private:
   friend class Store;
   friend class Txn;
-  enum class OpType { kPut, kDelete, kAdd };
+  enum class OpType { kPut, kDelete, kAdd, kAppend };
   struct Op {
     OpType type;
     Cf cf;
-    std::string key;
+    std::string key;  // For kAppend, the log's last-number key.
     std::string value;
+    std::string entry_prefix = {};  // kAppend only.
   };
   struct Precondition {
     Cf cf;
@@ -262,6 +271,11 @@ class Store final {
   absl::Status CheckSchema();
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
   void CommitLoop();
+  // The last number of a log (WriteBatch::AppendToLog), kept by the committer
+  // thread only; read from the store on first use.
+  absl::StatusOr<uint64_t*> LogPosition(Cf cf, const std::string& cf_last_key,
+                                        absl::string_view last_key);
+  absl::flat_hash_map<std::string, uint64_t> log_positions_;  // Committer thread only.
   void RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
                   std::shared_ptr<std::function<void(absl::Status)>> done, int attempt);
 

@@ -365,24 +365,15 @@ absl::Status Escalations::Write(storage::Txn& txn, const v1::Escalation& before,
                      keys::OpenCount(after.state(), after.level(), after.severity()), 1);
   }
 
-  // The change log: the sequence counter is read through the transaction,
-  // so concurrent changes commit one after the other, in sequence order.
-  ASSIGN_OR_RETURN(auto last, txn.Get(Cf::kEscalations, keys::LastSequence()));
-  uint64_t sequence = 0;
-  if (last) {
-    auto decoded = keys::DecodeSequence(*last);
-    if (!decoded) return absl::DataLossError("escalation change sequence is malformed");
-    sequence = *decoded;
-  }
-  ++sequence;
-  batch.Put(Cf::kEscalations, keys::LastSequence(), keys::EncodeSequence(sequence));
+  // The change log: the store numbers the change when it commits, so
+  // concurrent changes of different escalations never conflict over it.
   v1::EscalationChange change;
-  change.set_sequence(static_cast<int64_t>(sequence));
   *change.mutable_change_time() = ToProtoTime(now);
   *change.mutable_escalation() = after;
   change.mutable_escalation()->clear_timeline();
   *change.mutable_entry() = std::move(entry);
-  batch.PutProto(Cf::kEscalations, keys::Change(sequence), change);
+  batch.AppendToLog(Cf::kEscalations, keys::LastSequence(), keys::ChangePrefix(),
+                    change.SerializeAsString());
   batch.PutProto(Cf::kEscalations, keys::Escalation(id), after);
   return absl::OkStatus();
 }
@@ -1011,8 +1002,10 @@ absl::StatusOr<std::vector<v1::EscalationChange>> Escalations::ReadChanges(uint6
   std::vector<v1::EscalationChange> changes;
   for (const auto& kv : result.entries) {
     v1::EscalationChange change;
-    if (!change.ParseFromString(kv.value))
+    const auto sequence = keys::SequenceOfChange(kv.key);
+    if (!sequence || !change.ParseFromString(kv.value))
       return absl::DataLossError("escalation change does not parse");
+    change.set_sequence(static_cast<int64_t>(*sequence));  // Numbered by its key.
     changes.push_back(std::move(change));
   }
   return changes;

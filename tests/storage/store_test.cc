@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <atomic>
+#include <limits>
 #include <set>
 #include <thread>
 #include <vector>
@@ -242,6 +243,100 @@ TEST(StoreTest, CountersAddUp) {
   }
   EXPECT_EQ(store->GetCounter(Cf::kAggregates, "c").value(), 13);
   EXPECT_EQ(store->GetCounter(Cf::kAggregates, "absent").value(), 0);
+}
+
+TEST(StoreTest, CounterAdditionsOfManyConcurrentBatchesSumExactly) {
+  // Batches of one commit group adding to the same counters are written as
+  // one merge per counter; every addition must still count once.
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  constexpr int kThreads = 32;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        WriteBatch b;
+        b.AddCounter(Cf::kAggregates, "shared", 1);
+        b.AddCounter(Cf::kAggregates, "signed", t % 2 == 0 ? 3 : -5);
+        b.AddCounter(Cf::kAggregates, absl::StrCat("own", t), i);
+        b.Put(Cf::kIndex, absl::StrCat("t", t, "/", i), "");
+        ASSERT_OK(store->CommitSync(std::move(b)));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "shared").value(), kThreads * kPerThread);
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "signed").value(),
+            (kThreads / 2) * kPerThread * 3 - (kThreads / 2) * kPerThread * 5);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(store->GetCounter(Cf::kAggregates, absl::StrCat("own", t)).value(),
+              kPerThread * (kPerThread - 1) / 2);
+  }
+}
+
+TEST(StoreTest, PutOrDeleteOfACounterKeepsItsPlaceAmongAdditions) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch b;
+  b.AddCounter(Cf::kAggregates, "reset", 5);
+  b.Put(Cf::kAggregates, "reset", EncodeCounter(100));
+  b.AddCounter(Cf::kAggregates, "reset", 2);
+  b.AddCounter(Cf::kAggregates, "cleared", 7);
+  b.Delete(Cf::kAggregates, "cleared");
+  b.AddCounter(Cf::kAggregates, "cleared", 3);
+  b.AddCounter(Cf::kAggregates, "wraps", std::numeric_limits<int64_t>::max());
+  b.AddCounter(Cf::kAggregates, "wraps", 2);
+  ASSERT_OK(store->CommitSync(std::move(b)));
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "reset").value(), 102);
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "cleared").value(), 3);
+  // Two's complement, as the merge operator adds.
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "wraps").value(),
+            std::numeric_limits<int64_t>::min() + 1);
+}
+
+TEST(StoreTest, LogAppendsAreNumberedInCommitOrderWithoutGapsAcrossReopen) {
+  TempDir dir;
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 25;
+  {
+    auto store = OpenOrDie(dir.path());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          WriteBatch b;
+          b.AppendToLog(Cf::kIndex, "log/last", "log/e", absl::StrCat(t, "/", i));
+          ASSERT_OK(store->CommitSync(std::move(b)));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  auto store = OpenOrDie(dir.path());
+  WriteBatch b;
+  b.AppendToLog(Cf::kIndex, "log/last", "log/e", "after reopen");
+  ASSERT_OK(store->CommitSync(std::move(b)));
+
+  ScanOptions scan;
+  scan.prefix = "log/e";
+  auto entries = store->Scan(Cf::kIndex, scan);
+  ASSERT_OK(entries.status());
+  constexpr int kTotal = kThreads * kPerThread + 1;
+  ASSERT_EQ(entries->entries.size(), static_cast<size_t>(kTotal));
+  std::set<std::string> values;
+  for (int n = 1; n <= kTotal; ++n) {
+    const auto& entry = entries->entries[static_cast<size_t>(n - 1)];
+    std::string expected_key = "log/e";
+    AppendUint64(&expected_key, static_cast<uint64_t>(n));
+    EXPECT_EQ(entry.key, expected_key);
+    values.insert(entry.value);
+  }
+  EXPECT_EQ(values.size(), static_cast<size_t>(kTotal));  // Each append once.
+  EXPECT_EQ(entries->entries.back().value, "after reopen");
+  std::string last;
+  AppendUint64(&last, kTotal);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "log/last").value(), last);
 }
 
 TEST(StoreTest, ReopenKeepsData) {
