@@ -13,7 +13,9 @@
 // least 0.5 of the health check's rate at 64 in flight"), so the tool first
 // runs --baseline_method under the same load, then the target method, and
 // prints target rate / baseline rate. Rates in the ratio count OK calls only:
-// a method failing fast must not look fast.
+// a method failing fast must not look fast. With --rounds=N both are measured
+// N times in ABBA order and the ratio is of the totals: the speed of a shared
+// machine drifts from one run to the next, often by a third.
 //
 // Exit codes: 0 done; 1 the ratio is below --min_ratio; 2 bad flags, an
 // unknown or streaming method, a bad request, or an unreachable server.
@@ -47,6 +49,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -86,6 +90,15 @@ ABSL_FLAG(uint64_t, seq_start, 1,
           "data directory.");
 ABSL_FLAG(double, min_ratio, 0,
           "If positive: exit with code 1 when target OK rate / baseline OK rate is below it.");
+ABSL_FLAG(std::string, then, "",
+          "Further calls made after each OK call of --method, with the same {{seq}}, one per "
+          "line as 'pkg.Service/Method {json}': a cycle such as create, acknowledge, resolve. "
+          "Each slot runs the cycle to its end (or to a failed call), then starts the next "
+          "with a new {{seq}}. Every call counts; the rate is of calls, not cycles.");
+ABSL_FLAG(int, rounds, 1,
+          "Measure baseline and target this many times each, alternating which goes first "
+          "(baseline, target, target, baseline, ...), and report the rates over all rounds: "
+          "on a shared machine whose speed drifts, the ratio then compares like with like.");
 ABSL_FLAG(bool, json, false, "Also print the results as one JSON line on stdout.");
 ABSL_FLAG(std::string, token, "",
           "Bearer token sent with every call (as 'authorization: Bearer TOKEN'), for a rapportd "
@@ -579,8 +592,9 @@ const std::string& Authorization() {
 // Everything the worker threads of one run share. Read-only but for the
 // sequence counter and the error.
 struct RunContext {
-  const Method* method = nullptr;
-  const RequestTemplate* request = nullptr;
+  // The cycle each slot runs: usually one method.
+  std::vector<const Method*> methods;
+  std::vector<const RequestTemplate*> requests;
   const std::vector<std::unique_ptr<grpc::GenericStub>>* stubs = nullptr;
   std::atomic<uint64_t>* seq = nullptr;
   absl::Duration call_timeout;
@@ -604,6 +618,8 @@ struct RunContext {
 // One call in flight; its address is the completion queue tag.
 struct Call {
   int slot = 0;
+  size_t step = 0;  // In the cycle.
+  uint64_t seq = 0;
   int64_t start = 0;
   grpc::ClientContext context;
   grpc::ByteBuffer response;
@@ -616,28 +632,36 @@ struct Call {
 void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
   grpc::CompletionQueue cq;
   absl::BitGen random;
-  const auto scratch = ctx.request->NewScratch();
+  std::vector<std::unique_ptr<google::protobuf::Message>> scratch;
+  bool placeholders = false;
+  for (const RequestTemplate* r : ctx.requests) {
+    scratch.push_back(r->NewScratch());
+    placeholders = placeholders || r->has_placeholders();
+  }
   const auto& stubs = *ctx.stubs;
   std::vector<std::unique_ptr<Call>> calls(slots);
 
-  const auto start_call = [&](int slot) {
+  // Starts step `step` of the cycle in `slot`; step 0 takes a new sequence
+  // number, later steps reuse `seq`.
+  const auto start_call = [&](int slot, size_t step, uint64_t seq) {
     grpc::ByteBuffer request;
-    const uint64_t seq =
-        ctx.request->has_placeholders() ? ctx.seq->fetch_add(1, std::memory_order_relaxed) : 0;
-    if (absl::Status status =
-            ctx.request->Render(seq, absl::Uniform<uint64_t>(random), scratch.get(), &request);
+    if (step == 0) seq = placeholders ? ctx.seq->fetch_add(1, std::memory_order_relaxed) : 0;
+    if (absl::Status status = ctx.requests[step]->Render(seq, absl::Uniform<uint64_t>(random),
+                                                         scratch[step].get(), &request);
         !status.ok()) {
       ctx.Fail(std::move(status));
       return false;
     }
     auto call = std::make_unique<Call>();
     call->slot = slot;
+    call->step = step;
+    call->seq = seq;
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + ctx.call_timeout));
     if (!Authorization().empty()) call->context.AddMetadata("authorization", Authorization());
     // Spread the slots of all workers evenly over the connections.
     const int global_slot = worker + slot * ctx.threads;
     call->reader = stubs[global_slot % stubs.size()]->PrepareUnaryCall(
-        &call->context, ctx.method->path, request, &cq);
+        &call->context, ctx.methods[step]->path, request, &cq);
     call->start = NowNanos();
     call->reader->StartCall();
     call->reader->Finish(&call->response, &call->status, call.get());
@@ -646,7 +670,7 @@ void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
   };
 
   int in_flight = 0;
-  for (int slot = 0; slot < slots && start_call(slot); ++slot) ++in_flight;
+  for (int slot = 0; slot < slots && start_call(slot, 0, 0); ++slot) ++in_flight;
   void* tag = nullptr;
   bool ok = false;
   while (in_flight > 0 && cq.Next(&tag, &ok)) {
@@ -658,8 +682,10 @@ void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
       const int code = call->status.error_code();
       ++stats->codes[code >= 0 && code < kStatusCodeCount ? code : grpc::StatusCode::UNKNOWN];
     }
+    // The next step of the cycle after an OK call; else a new cycle.
+    const size_t next = call->status.ok() ? (call->step + 1) % ctx.methods.size() : 0;
     if (now < ctx.measure_end && !ctx.failed.load(std::memory_order_relaxed) &&
-        start_call(call->slot)) {  // Replaces (and frees) `call`.
+        start_call(call->slot, next, call->seq)) {  // Replaces (and frees) `call`.
       ++in_flight;
     }
   }
@@ -670,15 +696,16 @@ void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
 
 // Loads `method` with `concurrency` calls in flight for warmup + duration.
 // INVALID_ARGUMENT if a substituted request does not parse.
-absl::StatusOr<RunResult> RunLoad(const Method& method, const RequestTemplate& request,
+absl::StatusOr<RunResult> RunLoad(const std::vector<const Method*>& methods,
+                                  const std::vector<const RequestTemplate*>& requests,
                                   const std::vector<std::unique_ptr<grpc::GenericStub>>& stubs,
                                   std::atomic<uint64_t>* seq, int concurrency, int threads,
                                   absl::Duration warmup, absl::Duration duration,
                                   absl::Duration call_timeout) {
   threads = std::min(threads, concurrency);
   RunContext ctx;
-  ctx.method = &method;
-  ctx.request = &request;
+  ctx.methods = methods;
+  ctx.requests = requests;
   ctx.stubs = &stubs;
   ctx.seq = seq;
   ctx.call_timeout = call_timeout;
@@ -697,7 +724,9 @@ absl::StatusOr<RunResult> RunLoad(const Method& method, const RequestTemplate& r
   if (ctx.failed.load()) return ctx.error;
 
   RunResult result;
-  result.method = method.name;
+  for (const Method* m : methods) {
+    absl::StrAppend(&result.method, result.method.empty() ? "" : " then ", m->name);
+  }
   result.measured = duration;
   for (const auto& s : stats) result.stats.Merge(s);
   return result;
@@ -755,6 +784,9 @@ struct Target {
   std::unique_ptr<RequestTemplate> request;
 };
 
+// The steps of --then, one per non-empty line: "pkg.Service/Method {json}".
+absl::StatusOr<std::vector<Target>> ParseThen(absl::string_view text);
+
 // Resolves `name`, given by --`method_flag`, and checks `json`, its request
 // given by --`request_flag`. The error names the flag at fault.
 absl::StatusOr<Target> MakeTarget(absl::string_view method_flag, absl::string_view name,
@@ -778,6 +810,21 @@ absl::StatusOr<Target> MakeTarget(absl::string_view method_flag, absl::string_vi
   return Target{*std::move(method), *std::move(request)};
 }
 
+absl::StatusOr<std::vector<Target>> ParseThen(absl::string_view text) {
+  std::vector<Target> steps;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    line = absl::StripAsciiWhitespace(line);
+    const size_t space = line.find(' ');
+    const absl::string_view name = line.substr(0, space);
+    const absl::string_view json =
+        space == absl::string_view::npos ? "{}" : absl::StripAsciiWhitespace(line.substr(space));
+    auto step = MakeTarget("then", name, "then", json);
+    if (!step.ok()) return step.status();
+    steps.push_back(*std::move(step));
+  }
+  return steps;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -786,7 +833,7 @@ int main(int argc, char** argv) {
       "method, under the same load and prints their rates, latencies and ratio.\n"
       "Usage: rapport_load --server=HOST:PORT --method=pkg.Service/Method [--request=JSON] "
       "[--concurrency=64] [--duration=10s] [--warmup=1s] [--baseline_method=...] "
-      "[--connections=2] [--min_ratio=X] [--json]");
+      "[--then=...] [--connections=2] [--rounds=1] [--min_ratio=X] [--json]");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Usage(absl::StrCat("unexpected argument ", positional[1]));
 
@@ -798,12 +845,14 @@ int main(int argc, char** argv) {
   const absl::Duration warmup = absl::GetFlag(FLAGS_warmup);
   const absl::Duration call_timeout = absl::GetFlag(FLAGS_call_timeout);
   const double min_ratio = absl::GetFlag(FLAGS_min_ratio);
+  const int rounds = absl::GetFlag(FLAGS_rounds);
   const std::string baseline_name = absl::GetFlag(FLAGS_baseline_method);
   if (absl::GetFlag(FLAGS_method).empty()) return Usage("--method is required");
   if (concurrency < 1) return Usage("--concurrency must be at least 1");
   if (connections < 1) return Usage("--connections must be at least 1");
   if (threads < 1) return Usage("--threads must be at least 1");
   if (duration <= absl::ZeroDuration()) return Usage("--duration must be positive");
+  if (rounds < 1) return Usage("--rounds must be at least 1");
   if (warmup < absl::ZeroDuration()) return Usage("--warmup must not be negative");
   if (call_timeout <= absl::ZeroDuration()) return Usage("--call_timeout must be positive");
   if (min_ratio > 0 && baseline_name.empty()) {
@@ -813,6 +862,9 @@ int main(int argc, char** argv) {
   auto target =
       MakeTarget("method", absl::GetFlag(FLAGS_method), "request", absl::GetFlag(FLAGS_request));
   if (!target.ok()) return Usage(target.status().message());
+  auto parsed_then = ParseThen(absl::GetFlag(FLAGS_then));
+  if (!parsed_then.ok()) return Usage(parsed_then.status().message());
+  const std::vector<Target> then = *std::move(parsed_then);
   std::optional<Target> baseline;
   if (!baseline_name.empty()) {
     auto made = MakeTarget("baseline_method", baseline_name, "baseline_request",
@@ -848,22 +900,56 @@ int main(int argc, char** argv) {
       absl::FormatDuration(warmup), absl::FormatDuration(duration));
   std::fflush(stdout);
   std::atomic<uint64_t> seq{absl::GetFlag(FLAGS_seq_start)};
-  const auto run = [&](const Target& t) {
-    return RunLoad(t.method, *t.request, stubs, &seq, concurrency, threads, warmup, duration,
+  // Runs `t`, then the --then steps if `cycle`.
+  const auto run = [&](const Target& t, bool cycle) {
+    std::vector<const Method*> methods = {&t.method};
+    std::vector<const RequestTemplate*> requests = {t.request.get()};
+    for (size_t i = 0; cycle && i < then.size(); ++i) {
+      methods.push_back(&then[i].method);
+      requests.push_back(then[i].request.get());
+    }
+    return RunLoad(methods, requests, stubs, &seq, concurrency, threads, warmup, duration,
                    call_timeout);
   };
 
+  // Adds one more measurement of a method to its total.
+  const auto accumulate = [](std::optional<RunResult>* total, RunResult run) {
+    if (!total->has_value()) {
+      *total = std::move(run);
+      return;
+    }
+    (*total)->measured += run.measured;
+    (*total)->stats.Merge(run.stats);
+  };
   std::optional<RunResult> baseline_result;
-  if (baseline.has_value()) {
-    auto result = run(*baseline);
-    if (!result.ok()) return Usage(absl::StrCat("--baseline_request: ", result.status().message()));
-    baseline_result = *std::move(result);
-    PrintRun("baseline", *baseline_result);
-    std::fflush(stdout);
+  std::optional<RunResult> target_result;
+  for (int round = 0; round < rounds; ++round) {
+    std::optional<RunResult> baseline_round, target_round;
+    // ABBA order: drift of the machine's speed weighs on both methods alike.
+    const bool baseline_first = round % 2 == 0;
+    for (int turn = 0; turn < 2; ++turn) {
+      const bool is_baseline = (turn == 0) == baseline_first;
+      if (is_baseline && !baseline.has_value()) continue;
+      auto result = is_baseline ? run(*baseline, false) : run(*target, true);
+      if (!result.ok()) {
+        return Usage(absl::StrCat(is_baseline ? "--baseline_request: " : "--request: ",
+                                  result.status().message()));
+      }
+      (is_baseline ? baseline_round : target_round) = *std::move(result);
+    }
+    if (rounds > 1) {
+      absl::PrintF("round %d: target %.1f OK/s", round + 1, target_round->ok_rps());
+      if (baseline_round.has_value() && baseline_round->ok() > 0) {
+        absl::PrintF(", baseline %.1f OK/s, ratio %.3f", baseline_round->ok_rps(),
+                     target_round->ok_rps() / baseline_round->ok_rps());
+      }
+      absl::PrintF("\n");
+      std::fflush(stdout);
+    }
+    if (baseline_round.has_value()) accumulate(&baseline_result, *std::move(baseline_round));
+    accumulate(&target_result, *std::move(target_round));
   }
-  auto target_result = run(*target);
-  if (!target_result.ok())
-    return Usage(absl::StrCat("--request: ", target_result.status().message()));
+  if (baseline_result.has_value()) PrintRun("baseline", *baseline_result);
   PrintRun("target", *target_result);
 
   std::optional<double> ratio;

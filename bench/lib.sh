@@ -1,0 +1,48 @@
+# bench/lib.sh: what the ratio scripts share. Source it, then call
+# bench_start_rapportd NAME ROLE: it starts $build_dir/server/rapportd durable
+# (--sync_writes=true), with bearer-token authentication (one principal with
+# ROLE), on a free port and a temporary data directory under $TMPDIR (a real
+# disk, or syncs cost nothing); sets $port and exports RAPPORT_TOKEN for
+# rapport_load; stops rapportd and removes the directory on exit.
+# bench_call METHOD JSON makes one setup call (its errors are ignored: the
+# load run that follows reports them).
+
+bench_start_rapportd() {
+  local name=$1 role=$2
+  rapportd=$build_dir/server/rapportd
+  load=$build_dir/bench/rapport_load
+  work=$(mktemp -d "${TMPDIR:-/tmp}/rapport-$name-XXXXXX")
+  pid=
+  trap bench_cleanup EXIT
+
+  local token hash
+  token=rpt_bench_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+  printf 'bench-%s sha256:%s %s\n' "$role" "$hash" "$role" >"$work/tokens"
+
+  "$rapportd" --listen=127.0.0.1:0 --metrics_listen= --data_dir="$work/data" \
+    --allow_plaintext --auth_tokens_file="$work/tokens" 2>"$work/stderr" &
+  pid=$!
+  port=
+  for _ in $(seq 1 500); do
+    port=$(sed -n 's/.* serving grpc=[^ ]*:\([0-9][0-9]*\) .*/\1/p' "$work/stderr")
+    [[ -n $port ]] && break
+    sleep 0.02
+  done
+  if [[ -z $port ]]; then
+    echo "$name: rapportd did not start:" >&2
+    cat "$work/stderr" >&2
+    exit 2
+  fi
+  export RAPPORT_TOKEN=$token
+}
+
+bench_cleanup() {
+  if [[ -n $pid ]]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+
+bench_call() {
+  "$load" --server="127.0.0.1:$port" --method="$1" --request="$2" \
+    --concurrency=1 --threads=1 --warmup=0s --duration=0.05s --baseline_method= >/dev/null 2>&1 || true
+}
