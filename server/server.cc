@@ -142,6 +142,38 @@ absl::Status CheckRelationshipExists(const relationships::Relationships& registe
   return found.status();
 }
 
+// Escalation waits in the business hours of the catalog's calendars. Each
+// wait reads the calendar as it is then (a calendar is a few hundred bytes).
+escalations::Escalations::BusinessHours CatalogBusinessHours(const sla::Catalog* catalog) {
+  auto engine = [catalog](absl::string_view calendar) -> absl::StatusOr<sla::BusinessCalendar> {
+    v1::GetCalendarRequest get;
+    get.set_name(std::string(calendar));
+    ASSIGN_OR_RETURN(v1::Calendar found, catalog->GetCalendar(get));
+    return sla::ToBusinessCalendar(found);
+  };
+  escalations::Escalations::BusinessHours hours;
+  hours.check = [catalog](absl::string_view field, absl::string_view calendar) {
+    v1::GetCalendarRequest get;
+    get.set_name(std::string(calendar));
+    auto found = catalog->GetCalendar(get);
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat(field, " ", calendar, " does not exist"));
+    }
+    return found.status();
+  };
+  hours.add = [engine](absl::string_view calendar, absl::Time from,
+                       absl::Duration wait) -> absl::StatusOr<absl::Time> {
+    ASSIGN_OR_RETURN(sla::BusinessCalendar hours, engine(calendar));
+    return hours.AddBusinessTime(from, wait);
+  };
+  hours.between = [engine](absl::string_view calendar, absl::Time from,
+                           absl::Time to) -> absl::StatusOr<absl::Duration> {
+    ASSIGN_OR_RETURN(sla::BusinessCalendar hours, engine(calendar));
+    return hours.BusinessTimeBetween(from, to);
+  };
+  return hours;
+}
+
 // Checks of the names a survey or answer refers to, through the catalog's and
 // the register's domain APIs.
 class SatisfactionReferences final : public satisfaction::References {
@@ -464,6 +496,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   s->escalations_ = std::make_unique<escalations::Escalations>(store, config.clock);
   escalations::Escalations* esc = s->escalations_.get();
   esc->SetRelationshipLookup(relationship_exists);
+  esc->SetBusinessHours(CatalogBusinessHours(s->catalog_.get()));
   if (!config.default_escalation_policy.empty()) esc->SetDefaultPolicy(config.default_escalation_policy);
   scheduler->RegisterHandler(escalations::kAckScheduleKind,
                              [esc](const storage::ScheduledEntry& e, storage::Txn& txn) {

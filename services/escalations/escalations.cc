@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -13,6 +14,7 @@
 #include "services/common/scan_page.h"
 #include "services/common/resource.h"
 #include "storage/key_codec.h"
+#include "storage/logging.h"
 #include "storage/status_macros.h"
 
 namespace rapport::escalations {
@@ -149,17 +151,6 @@ absl::Duration WaitOf(const v1::Escalation& e, int level) {
   return FromProtoDuration(e.policy_snapshot().levels(level).ack_wait());
 }
 
-// OPEN at the current level with its wait running (none once exhausted).
-void OpenAtLevel(v1::Escalation& e, absl::Time now) {
-  e.set_state(State::OPEN);
-  e.clear_retrigger_time();
-  if (e.exhausted()) {
-    e.clear_next_escalation_time();
-  } else {
-    *e.mutable_next_escalation_time() = ToProtoTime(now + WaitOf(e, e.level()));
-  }
-}
-
 std::string Hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016" PRIx64, v);
@@ -170,6 +161,47 @@ std::string Hex64(uint64_t v) {
 
 Escalations::Escalations(storage::Store* store, Clock* clock) : store_(store), clock_(clock) {
   store_->AddCommitListener([this](const storage::CommitGroupInfo&) { Wake(); });
+}
+
+// ----------------------------------------------------------- waits and hours
+
+absl::Time Escalations::WaitEnd(const v1::Escalation& e, absl::Time from,
+                                absl::Duration wait) const {
+  const std::string& calendar = e.policy_snapshot().calendar();
+  if (!calendar.empty() && business_hours_.add) {
+    auto end = business_hours_.add(calendar, from, wait);
+    if (end.ok() && *end != absl::InfiniteFuture()) return *end;
+    LogWarning(absl::StrCat("escalation ", e.name(), ": calendar ", calendar,
+                            " is unavailable (", end.status().ToString(),
+                            "); its wait counts in wall-clock time"));
+  }
+  return from + wait;
+}
+
+absl::Duration Escalations::WaitLeft(const v1::Escalation& e, absl::Time now,
+                                     absl::Time due) const {
+  if (due <= now) return absl::ZeroDuration();
+  const std::string& calendar = e.policy_snapshot().calendar();
+  if (!calendar.empty() && business_hours_.between) {
+    auto left = business_hours_.between(calendar, now, due);
+    if (left.ok()) return *left;
+  }
+  return due - now;
+}
+
+void Escalations::OpenAtLevel(v1::Escalation& e, absl::Time now) const {
+  e.set_state(State::OPEN);
+  e.clear_retrigger_time();
+  if (e.exhausted()) {
+    e.clear_next_escalation_time();
+  } else {
+    *e.mutable_next_escalation_time() = ToProtoTime(WaitEnd(e, now, WaitOf(e, e.level())));
+  }
+}
+
+absl::Status Escalations::CheckCalendar(const v1::EscalationPolicy& policy) const {
+  if (policy.calendar().empty() || !business_hours_.check) return absl::OkStatus();
+  return business_hours_.check("policy.calendar", policy.calendar());
 }
 
 // ----------------------------------------------------------------- policies
@@ -190,6 +222,7 @@ void Escalations::CreatePolicy(const v1::CreateEscalationPolicyRequest& request,
   if (valid.ok()) valid = ValidatePolicy(request.policy());
   if (valid.ok() && !request.policy_id().empty())
     valid = ValidateId("policy_id", request.policy_id());
+  if (valid.ok()) valid = CheckCalendar(request.policy());
   if (!valid.ok()) return done(valid);
   const std::string id = request.policy_id().empty() ? NewId() : request.policy_id();
   const absl::Time now = clock_->Now();
@@ -258,6 +291,10 @@ void Escalations::UpdatePolicy(const v1::UpdateEscalationPolicyRequest& request,
       request.update_mask(), {"display_name", "levels", "repeat", "retrigger_after", "calendar"});
   auto id = ParseName("policy.name", request.policy().name(), kPolicies);
   if (valid.ok()) valid = id.status();
+  if (valid.ok() && absl::c_linear_search(request.update_mask().paths(), "calendar")) {
+    valid = ParseName("policy.calendar", request.policy().calendar(), "calendars").status();
+    if (valid.ok() || request.policy().calendar().empty()) valid = CheckCalendar(request.policy());
+  }
   if (!valid.ok()) return done(valid);
   const absl::Time now = clock_->Now();
   TransactFor<v1::EscalationPolicy>(
@@ -317,7 +354,7 @@ void Escalations::DeletePolicy(const v1::DeleteEscalationPolicyRequest& request,
 // -------------------------------------------------------------- escalations
 
 void Escalations::StartPolicy(v1::Escalation& e, const v1::EscalationPolicy& policy,
-                              absl::Time now) {
+                              absl::Time now) const {
   *e.mutable_policy_snapshot() = policy;
   e.set_policy(policy.name());
   e.set_level(0);
@@ -577,15 +614,16 @@ void Escalations::Acknowledge(const v1::AcknowledgeEscalationRequest& request,
   if (auto s = CheckLength("note", request.note(), 0, kMaxNote); !s.ok()) return done(s);
   Mutate(
       "AcknowledgeEscalation", request.name(), request.etag(), request.request_id(), actor,
-      [note = request.note()](storage::Txn&, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
-                              absl::Time now) -> absl::Status {
+      [this, note = request.note()](storage::Txn&, v1::Escalation& e,
+                                    v1::EscalationTimelineEntry& entry,
+                                    absl::Time now) -> absl::Status {
         if (e.state() != State::OPEN) return IllegalState(e, "acknowledged");
         e.set_state(State::ACKNOWLEDGED);
         e.clear_next_escalation_time();
         if (!e.has_acknowledge_time()) *e.mutable_acknowledge_time() = ToProtoTime(now);
         if (e.policy_snapshot().has_retrigger_after()) {
-          *e.mutable_retrigger_time() =
-              ToProtoTime(now + FromProtoDuration(e.policy_snapshot().retrigger_after()));
+          *e.mutable_retrigger_time() = ToProtoTime(
+              WaitEnd(e, now, FromProtoDuration(e.policy_snapshot().retrigger_after())));
         }
         entry.set_action(Action::ACKNOWLEDGED);
         entry.set_note(note);
@@ -601,8 +639,8 @@ void Escalations::Escalate(const v1::EscalateEscalationRequest& request, absl::s
     return done(absl::InvalidArgumentError("seen_level must not be negative"));
   Mutate(
       "EscalateEscalation", request.name(), request.etag(), request.request_id(), actor,
-      [request](storage::Txn&, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
-                absl::Time now) -> absl::Status {
+      [this, request](storage::Txn&, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
+                      absl::Time now) -> absl::Status {
         if (e.state() != State::OPEN && e.state() != State::ACKNOWLEDGED) {
           return IllegalState(e, "escalated");
         }
@@ -696,15 +734,15 @@ void Escalations::Hold(const v1::HoldEscalationRequest& request, absl::string_vi
   if (auto s = CheckLength("reason", request.reason(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
       "HoldEscalation", request.name(), request.etag(), request.request_id(), actor,
-      [reason = request.reason()](storage::Txn&, v1::Escalation& e,
-                                  v1::EscalationTimelineEntry& entry,
-                                  absl::Time now) -> absl::Status {
+      [this, reason = request.reason()](storage::Txn&, v1::Escalation& e,
+                                        v1::EscalationTimelineEntry& entry,
+                                        absl::Time now) -> absl::Status {
         if (e.state() != State::OPEN && e.state() != State::ACKNOWLEDGED) {
           return IllegalState(e, "held");
         }
         // Every clock stops: remember what was left of the running one.
         if (auto due = ScheduledDue(e)) {
-          *e.mutable_held_remaining() = ToProtoDuration(std::max(*due - now, absl::ZeroDuration()));
+          *e.mutable_held_remaining() = ToProtoDuration(WaitLeft(e, now, *due));
         } else {
           e.clear_held_remaining();
         }
@@ -726,12 +764,13 @@ void Escalations::Resume(const v1::ResumeEscalationRequest& request, absl::strin
   if (auto s = CheckLength("note", request.note(), 0, kMaxNote); !s.ok()) return done(s);
   Mutate(
       "ResumeEscalation", request.name(), request.etag(), request.request_id(), actor,
-      [note = request.note()](storage::Txn&, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
-                              absl::Time now) -> absl::Status {
+      [this, note = request.note()](storage::Txn&, v1::Escalation& e,
+                                    v1::EscalationTimelineEntry& entry,
+                                    absl::Time now) -> absl::Status {
         if (e.state() != State::ON_HOLD) return IllegalState(e, "resumed");
         e.set_state(e.held_state() == State::ACKNOWLEDGED ? State::ACKNOWLEDGED : State::OPEN);
         if (e.has_held_remaining()) {
-          const auto due = ToProtoTime(now + FromProtoDuration(e.held_remaining()));
+          const auto due = ToProtoTime(WaitEnd(e, now, FromProtoDuration(e.held_remaining())));
           if (e.state() == State::OPEN) {
             *e.mutable_next_escalation_time() = due;
           } else {
@@ -775,9 +814,9 @@ void Escalations::Reopen(const v1::ReopenEscalationRequest& request, absl::strin
   if (auto s = CheckLength("reason", request.reason(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
       "ReopenEscalation", request.name(), request.etag(), request.request_id(), actor,
-      [reason = request.reason()](storage::Txn&, v1::Escalation& e,
-                                  v1::EscalationTimelineEntry& entry,
-                                  absl::Time now) -> absl::Status {
+      [this, reason = request.reason()](storage::Txn&, v1::Escalation& e,
+                                        v1::EscalationTimelineEntry& entry,
+                                        absl::Time now) -> absl::Status {
         if (e.state() != State::RESOLVED) return IllegalState(e, "reopened");
         OpenAtLevel(e, now);
         entry.set_action(Action::REOPENED);

@@ -106,6 +106,25 @@ class Escalations final {
   void SetRelationshipLookup(RelationshipLookup lookup) {
     relationship_exists_ = std::move(lookup);
   }
+  // Business hours for policies that name a calendar (`calendars/{id}`):
+  // `check` says whether the calendar exists (NOT_FOUND naming `field`);
+  // `add` gives the instant `wait` of its business time after `from`;
+  // `between` the business time from `from` to `to`. Every wait of such a
+  // policy (acknowledgement, re-trigger, what is left at a hold) counts in
+  // them, under the calendar's hours when the wait starts. Unset, or for a
+  // policy without a calendar, waits are wall-clock time; a wait whose
+  // calendar was deleted meanwhile falls back to wall-clock time rather than
+  // never firing.
+  struct BusinessHours {
+    std::function<absl::Status(absl::string_view field, absl::string_view calendar)> check;
+    std::function<absl::StatusOr<absl::Time>(absl::string_view calendar, absl::Time from,
+                                             absl::Duration wait)>
+        add;
+    std::function<absl::StatusOr<absl::Duration>(absl::string_view calendar, absl::Time from,
+                                                 absl::Time to)>
+        between;
+  };
+  void SetBusinessHours(BusinessHours hours) { business_hours_ = std::move(hours); }
   // The policy OpenInTxn uses when the request names none
   // (`escalation_policies/{id}`).
   void SetDefaultPolicy(std::string policy) { default_policy_ = std::move(policy); }
@@ -216,7 +235,16 @@ class Escalations final {
   absl::Status Write(storage::Txn& txn, const v1::Escalation& before, v1::Escalation& after,
                      v1::EscalationTimelineEntry entry, absl::Time now) const;
   // Starts `e` at the first level of `policy` (OPEN, wait scheduled by Write).
-  static void StartPolicy(v1::Escalation& e, const v1::EscalationPolicy& policy, absl::Time now);
+  void StartPolicy(v1::Escalation& e, const v1::EscalationPolicy& policy, absl::Time now) const;
+  // OPEN at the current level with its wait running (none once exhausted).
+  void OpenAtLevel(v1::Escalation& e, absl::Time now) const;
+  // The end of `wait` started at `from`, in the business hours of e's policy.
+  absl::Time WaitEnd(const v1::Escalation& e, absl::Time from, absl::Duration wait) const;
+  // What is left at `now` of a wait of e's policy ending at `due`, in the
+  // same time (business or wall-clock) as WaitEnd counts.
+  absl::Duration WaitLeft(const v1::Escalation& e, absl::Time now, absl::Time due) const;
+  // Checks that a policy's calendar exists, if it names one.
+  absl::Status CheckCalendar(const v1::EscalationPolicy& policy) const;
   absl::StatusOr<v1::EscalationPolicy> ReadPolicyTracked(storage::Txn& txn, absl::string_view field,
                                                          absl::string_view name) const;
   // Reports a committed change to the observer (first acknowledgement, resolution).
@@ -227,6 +255,7 @@ class Escalations final {
   Observer observer_;
   std::string default_policy_;
   RelationshipLookup relationship_exists_;
+  BusinessHours business_hours_;
 
   std::mutex watchers_mu_;
   uint64_t next_watcher_ = 1;                           // Guarded by watchers_mu_.

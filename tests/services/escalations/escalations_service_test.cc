@@ -563,6 +563,90 @@ TEST_F(EscalationsTest, HoldStopsTheClockAndResumeContinuesIt) {
   EXPECT_EQ(e.level(), 1);
 }
 
+// Business hours 09:00-17:00 UTC every day, the arithmetic done the slow way.
+Escalations::BusinessHours OfficeHours() {
+  const auto open_of = [](absl::Time t) {
+    const absl::CivilDay day = absl::ToCivilDay(t, absl::UTCTimeZone());
+    return absl::FromCivil(day, absl::UTCTimeZone()) + absl::Hours(9);
+  };
+  Escalations::BusinessHours hours;
+  hours.check = [](absl::string_view field, absl::string_view calendar) {
+    return calendar == "calendars/office"
+               ? absl::OkStatus()
+               : absl::NotFoundError(absl::StrCat(field, " ", calendar, " does not exist"));
+  };
+  hours.add = [open_of](absl::string_view calendar, absl::Time t,
+                        absl::Duration left) -> absl::StatusOr<absl::Time> {
+    if (calendar != "calendars/office") return absl::NotFoundError("gone");
+    for (;;) {
+      const absl::Time open = open_of(t), close = open + absl::Hours(8);
+      if (t < open) t = open;
+      if (t >= close) {
+        t = open + absl::Hours(24);
+        continue;
+      }
+      if (left <= close - t) return t + left;
+      left -= close - t;
+      t = open + absl::Hours(24);
+    }
+  };
+  hours.between = [open_of](absl::string_view, absl::Time from,
+                            absl::Time to) -> absl::StatusOr<absl::Duration> {
+    absl::Duration total;
+    for (absl::Time open = open_of(from) - absl::Hours(24); open < to; open += absl::Hours(24)) {
+      const absl::Time a = std::max(open, from), b = std::min(open + absl::Hours(8), to);
+      if (b > a) total += b - a;
+    }
+    return total;
+  };
+  return hours;
+}
+
+TEST_F(EscalationsTest, WaitsOfAPolicyWithACalendarCountItsBusinessHours) {
+  domain_->SetBusinessHours(OfficeHours());
+  auto p = Policy({{"desk", 10}, {"manager", 20}}, 0);
+  p.set_calendar("calendars/elsewhere");
+  EXPECT_THAT(CreatePolicyWith("office", p).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("policy.calendar")));
+  p.set_calendar("calendars/office");
+  *p.mutable_retrigger_after() = ToProtoDuration(absl::Hours(4));
+  ASSERT_OK(CreatePolicyWith("office", p).status());
+
+  // Created at 08:00, before hours: the 10 minutes start at 09:00.
+  ASSERT_OK_AND_ASSIGN(Esc e, Create("e", v1::SEV2, "", "office"));
+  EXPECT_EQ(FromProtoTime(e.next_escalation_time()), kT0 + absl::Minutes(70));
+  clock_.Advance(absl::Minutes(69));
+  EXPECT_EQ(Fire(), 0);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_EQ(e.level_name(), "manager");
+  EXPECT_EQ(FromProtoTime(e.next_escalation_time()), clock_.Now() + absl::Minutes(20));
+
+  // Held at 09:20 with 10 business minutes left; resumed at 16:55, so 5 of
+  // them run today and 5 tomorrow from 09:00.
+  clock_.Set(kT0 + absl::Minutes(80));
+  ASSERT_OK_AND_ASSIGN(e, Op("hold", "e"));
+  EXPECT_EQ(FromProtoDuration(e.held_remaining()), absl::Minutes(10));
+  clock_.Set(kT0 + absl::Hours(8) + absl::Minutes(55));
+  ASSERT_OK_AND_ASSIGN(e, Op("resume", "e"));
+  const absl::Time tuesday_0905 = kT0 + absl::Hours(25) + absl::Minutes(5);
+  EXPECT_EQ(FromProtoTime(e.next_escalation_time()), tuesday_0905);
+  clock_.Set(tuesday_0905 - absl::Minutes(1));
+  EXPECT_EQ(Fire(), 0);
+  clock_.Set(tuesday_0905);
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_TRUE(e.exhausted());
+
+  // Acknowledged Tuesday 16:00: 4 business hours to re-trigger are 1 on
+  // Tuesday and 3 on Wednesday.
+  ASSERT_OK(Create("f", v1::SEV2, "", "office").status());
+  clock_.Set(kT0 + absl::Hours(24 + 8));
+  ASSERT_OK_AND_ASSIGN(Esc f, Op("ack", "f"));
+  EXPECT_EQ(FromProtoTime(f.retrigger_time()), kT0 + absl::Hours(48 + 4));
+}
+
 TEST_F(EscalationsTest, AcknowledgedButUnresolvedRetriggers) {
   auto p = Policy({{"a", 10}, {"b", 10}}, 0);
   *p.mutable_retrigger_after() = ToProtoDuration(absl::Minutes(30));
