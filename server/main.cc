@@ -47,6 +47,9 @@ ABSL_FLAG(bool, escalate_detractors, false,
 ABSL_FLAG(bool, escalate_complaints, false,
           "A complaint logged on a relationship (interaction kind COMPLAINT) opens an escalation "
           "(source COMPLAINT) under --default_escalation_policy, in the complaint's own write.");
+ABSL_FLAG(absl::Duration, escalation_change_retention, absl::Hours(24 * 30),
+          "How long the escalation change log behind WatchEscalations keeps a change (0: "
+          "forever). A watch resuming after a deleted change gets OUT_OF_RANGE.");
 ABSL_FLAG(int32_t, satisfaction_min_sample_size, 30,
           "Below this many answers an NPS, CSAT or CES figure is marked not significant.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -130,6 +133,11 @@ int main(int argc, char** argv) {
   config.escalate_detractors = absl::GetFlag(FLAGS_escalate_detractors);
   config.escalate_complaints = absl::GetFlag(FLAGS_escalate_complaints);
   config.satisfaction_min_sample_size = absl::GetFlag(FLAGS_satisfaction_min_sample_size);
+  config.escalation_change_retention = absl::GetFlag(FLAGS_escalation_change_retention);
+  if (config.escalation_change_retention < absl::ZeroDuration()) {
+    rapport::LogError("rapportd: --escalation_change_retention must not be negative");
+    return 2;
+  }
   if (config.satisfaction_min_sample_size < 1) {
     rapport::LogError("rapportd: --satisfaction_min_sample_size must be at least 1");
     return 2;

@@ -502,6 +502,12 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
                              [esc](const storage::ScheduledEntry& e, storage::Txn& txn) {
                                return esc->OnScheduled(e, txn);
                              });
+  esc->SetChangeRetention(config.escalation_change_retention);
+  scheduler->RegisterHandler(escalations::kRetentionScheduleKind,
+                             [esc](const storage::ScheduledEntry& e, storage::Txn& txn) {
+                               return esc->OnRetention(e, txn);
+                             });
+  RETURN_IF_ERROR(esc->StartRetention());
   s->escalation_metrics_ = std::make_unique<metrics::EscalationMetrics>(m, [esc] {
     std::vector<metrics::EscalationMetrics::OpenCount> out;
     auto counts = esc->CountOpen();

@@ -65,6 +65,8 @@ struct ServerConfig {
   bool escalate_complaints = false;
   // Below this many answers a satisfaction figure is not significant.
   int satisfaction_min_sample_size = 30;
+  // How long the escalation change log keeps a change (zero: forever).
+  absl::Duration escalation_change_retention = absl::Hours(24 * 30);
 
   // TLS on the gRPC port: PEM certificate chain and key files; both empty
   // serves plaintext. With client_ca (PEM), clients must present a

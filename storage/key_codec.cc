@@ -517,6 +517,8 @@ std::optional<uint64_t> SequenceOfChange(absl::string_view key) {
 }
 
 std::string LastSequence() { return "Q"; }
+std::string FirstKeptSequence() { return "R"; }
+std::string RetentionDue() { return "S"; }
 
 std::string EncodeSequence(uint64_t sequence) {
   std::string value;

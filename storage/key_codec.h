@@ -244,8 +244,13 @@ std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field);
 //   'E' | escalation id (ordered string)      Escalation (with its timeline)
 //   'C' | sequence (uint64 BE)                EscalationChange, the change log
 //   'Q'                                       last assigned change sequence
-//                                             (uint64 BE), read and written by
-//                                             every change
+//                                             (uint64 BE), numbered by the
+//                                             store (WriteBatch::AppendToLog)
+//   'R'                                       the first change still kept
+//                                             (uint64 BE; absent: 1), moved
+//                                             on by the retention
+//   'S'                                       the due time (int64 µs) of the
+//                                             retention's schedule entry
 //
 // Index entries in Cf::kIndex (empty values):
 //
@@ -272,6 +277,10 @@ std::optional<uint64_t> SequenceOfChange(absl::string_view key);
 std::string LastSequence();
 std::string EncodeSequence(uint64_t sequence);
 std::optional<uint64_t> DecodeSequence(absl::string_view value);
+// The key of the first change still kept (value: EncodeSequence).
+std::string FirstKeptSequence();
+// The key of the retention's schedule entry due time (value: int64 µs).
+std::string RetentionDue();
 
 std::string ByCreate(absl::Time create_time, absl::string_view escalation_id);
 std::string ByCreatePrefix();

@@ -1050,6 +1050,74 @@ absl::StatusOr<std::vector<v1::EscalationChange>> Escalations::ReadChanges(uint6
   return changes;
 }
 
+// ------------------------------------------------------ change log retention
+
+namespace {
+constexpr char kRetentionKey[] = "changes";
+// Changes deleted per firing; a backlog is worked off a firing per second.
+constexpr int kRetentionBatch = 2000;
+constexpr absl::Duration kRetentionEvery = absl::Hours(1);
+
+std::string EncodeDue(absl::Time due) {
+  std::string value;
+  storage::AppendInt64(&value, absl::ToUnixMicros(due));
+  return value;
+}
+}  // namespace
+
+absl::Status Escalations::StartRetention() {
+  return store_->TransactSync([this](storage::Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto scheduled, txn.Get(Cf::kEscalations, keys::RetentionDue()));
+    if (scheduled) return absl::OkStatus();
+    const absl::Time due = clock_->Now() + absl::Minutes(1);
+    txn.batch().Schedule(due, kRetentionScheduleKind, kRetentionKey);
+    txn.batch().Put(Cf::kEscalations, keys::RetentionDue(), EncodeDue(due));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Escalations::OnRetention(const storage::ScheduledEntry& entry, storage::Txn& txn) {
+  const absl::Time now = std::max(clock_->Now(), entry.due);
+  bool more = false;
+  if (retention_ > absl::ZeroDuration()) {
+    const absl::Time cutoff = now - retention_;
+    storage::ScanOptions scan;
+    scan.prefix = keys::ChangePrefix();
+    scan.limit = kRetentionBatch;
+    ASSIGN_OR_RETURN(storage::ScanResult oldest, store_->Scan(Cf::kEscalations, scan));
+    uint64_t last_deleted = 0;
+    size_t deleted = 0;
+    for (const auto& kv : oldest.entries) {
+      v1::EscalationChange change;
+      const auto sequence = keys::SequenceOfChange(kv.key);
+      if (!sequence || !change.ParseFromString(kv.value)) {
+        return absl::DataLossError("escalation change does not parse");
+      }
+      if (FromProtoTime(change.change_time()) >= cutoff) break;
+      txn.batch().Delete(Cf::kEscalations, kv.key);
+      last_deleted = *sequence;
+      ++deleted;
+    }
+    if (last_deleted != 0) {
+      txn.batch().Put(Cf::kEscalations, keys::FirstKeptSequence(),
+                      keys::EncodeSequence(last_deleted + 1));
+      more = oldest.more && deleted == oldest.entries.size();
+    }
+  }
+  const absl::Time next = now + (more ? absl::Seconds(1) : kRetentionEvery);
+  txn.batch().Schedule(next, kRetentionScheduleKind, kRetentionKey);
+  txn.batch().Put(Cf::kEscalations, keys::RetentionDue(), EncodeDue(next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Escalations::FirstKeptSequence() const {
+  ASSIGN_OR_RETURN(auto value, store_->Get(Cf::kEscalations, keys::FirstKeptSequence()));
+  if (!value) return uint64_t{1};
+  auto decoded = keys::DecodeSequence(*value);
+  if (!decoded) return absl::DataLossError("first kept escalation change is malformed");
+  return *decoded;
+}
+
 absl::StatusOr<uint64_t> Escalations::LastSequence() const {
   ASSIGN_OR_RETURN(auto value, store_->Get(Cf::kEscalations, keys::LastSequence()));
   if (!value) return uint64_t{0};

@@ -33,6 +33,8 @@ namespace rapport::escalations {
 
 // The schedule kind of escalation waits (register OnScheduled for it).
 inline constexpr char kAckScheduleKind[] = "esc.ack";
+// The schedule kind of the change log's retention (register OnRetention).
+inline constexpr char kRetentionScheduleKind[] = "esc.retention";
 // The actor of automatic steps.
 inline constexpr char kSystemActor[] = "system";
 
@@ -201,6 +203,18 @@ class Escalations final {
   // proportional to their number. DATA_LOSS if a record does not parse.
   absl::StatusOr<std::map<v1::Severity, absl::Time>> OldestUnacknowledged() const;
 
+  // ---- Change log retention. Changes older than `retention` are deleted
+  // (zero: kept forever): a few thousand per firing of the retention's
+  // schedule entry, hourly, sooner while a backlog remains. A watch resuming
+  // after a deleted change gets OUT_OF_RANGE.
+  void SetChangeRetention(absl::Duration retention) { retention_ = retention; }
+  // Schedules the retention's entry if it is not scheduled (call at start).
+  absl::Status StartRetention();
+  // The schedule handler of kRetentionScheduleKind.
+  absl::Status OnRetention(const storage::ScheduledEntry& entry, storage::Txn& txn);
+  // The first change still kept (1 when none was ever deleted).
+  absl::StatusOr<uint64_t> FirstKeptSequence() const;
+
   // ---- Change log (WatchEscalations).
 
   // Up to `limit` changes with a sequence greater than `after`, in order.
@@ -256,6 +270,7 @@ class Escalations final {
   std::string default_policy_;
   RelationshipLookup relationship_exists_;
   BusinessHours business_hours_;
+  absl::Duration retention_ = absl::ZeroDuration();
 
   std::mutex watchers_mu_;
   uint64_t next_watcher_ = 1;                           // Guarded by watchers_mu_.

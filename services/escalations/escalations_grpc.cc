@@ -3,6 +3,7 @@
 #include <deque>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "services/common/reply.h"
 
 namespace rapport::escalations {
@@ -30,6 +31,16 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
       return;
     }
     after_ = static_cast<uint64_t>(request.after_sequence());
+    // 0 replays the log as kept: from the first change retention left.
+    if (after_ == 0) {
+      auto first = domain_->FirstKeptSequence();
+      if (!first.ok()) {
+        finished_ = true;
+        Finish(ToGrpcStatus(first.status()));
+        return;
+      }
+      after_ = *first - 1;
+    }
     if (request.live_only()) {
       auto last = domain_->LastSequence();
       if (!last.ok()) {
@@ -91,6 +102,17 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
         return;
       }
       if (changes->empty()) return;
+      // Sequences have no gaps: a missing one was deleted by the retention
+      // before this client read it.
+      if (static_cast<uint64_t>(changes->front().sequence()) != after_ + 1) {
+        FinishLocked(grpc::Status(
+            grpc::StatusCode::OUT_OF_RANGE,
+            absl::StrCat("changes after sequence ", after_, " up to ",
+                         changes->front().sequence() - 1,
+                         " are no longer kept (change retention); list the escalations again "
+                         "and watch with live_only")));
+        return;
+      }
       for (auto& change : *changes) {
         after_ = static_cast<uint64_t>(change.sequence());
         if (Escalations::MatchesWatch(request_, change)) queue_.push_back(std::move(change));

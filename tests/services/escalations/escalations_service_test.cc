@@ -870,6 +870,69 @@ TEST_F(EscalationsTest, OldestUnacknowledgedIsWhenTheLongestWaitingOpenOneEntere
 
 // ---------------------------------------------------------------------- Watch
 
+TEST_F(EscalationsTest, RetentionDeletesOldChangesAndAWatchBehindThemIsToldSo) {
+  Escalations* domain = domain_.get();
+  scheduler_->RegisterHandler(kRetentionScheduleKind,
+                              [domain](const storage::ScheduledEntry& entry, storage::Txn& txn) {
+                                return domain->OnRetention(entry, txn);
+                              });
+  domain_->SetChangeRetention(absl::Hours(2));
+  ASSERT_OK(domain_->StartRetention());
+  ASSERT_OK(domain_->StartRetention());  // Already scheduled: nothing more.
+  ASSERT_OK(Create("old").status());
+  ASSERT_OK(Op("ack", "old").status());  // Changes 1 and 2, at 08:00.
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(Fire(), 1);  // The first firing: nothing is older than 2 h.
+  ASSERT_OK_AND_ASSIGN(uint64_t first, domain_->FirstKeptSequence());
+  EXPECT_EQ(first, 1u);
+
+  clock_.Advance(absl::Hours(2));
+  ASSERT_OK(Create("new").status());
+  ASSERT_OK(Op("ack", "new").status());  // Changes 3 and 4, at 10:01.
+  EXPECT_EQ(Fire(), 1);                  // Hourly: due at 09:01.
+  ASSERT_OK_AND_ASSIGN(first, domain_->FirstKeptSequence());
+  EXPECT_EQ(first, 3u);
+  ASSERT_OK_AND_ASSIGN(auto kept, domain_->ReadChanges(0, 10));
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].sequence(), 3);
+  EXPECT_EQ(Fire(), 0);  // The next firing is an hour later.
+
+  {  // From the start: the log as kept.
+    grpc::ClientContext ctx;
+    auto reader = stub_->WatchEscalations(&ctx, v1::WatchEscalationsRequest());
+    v1::EscalationChange change;
+    ASSERT_TRUE(reader->Read(&change));
+    EXPECT_EQ(change.sequence(), 3);
+    ctx.TryCancel();
+    while (reader->Read(&change)) {
+    }
+    reader->Finish();
+  }
+  {  // After change 2: nothing was missed.
+    grpc::ClientContext ctx;
+    v1::WatchEscalationsRequest r;
+    r.set_after_sequence(2);
+    auto reader = stub_->WatchEscalations(&ctx, r);
+    v1::EscalationChange change;
+    ASSERT_TRUE(reader->Read(&change));
+    EXPECT_EQ(change.sequence(), 3);
+    ctx.TryCancel();
+    while (reader->Read(&change)) {
+    }
+    reader->Finish();
+  }
+  // After change 1: change 2 is gone.
+  grpc::ClientContext ctx;
+  v1::WatchEscalationsRequest r;
+  r.set_after_sequence(1);
+  auto reader = stub_->WatchEscalations(&ctx, r);
+  v1::EscalationChange change;
+  EXPECT_FALSE(reader->Read(&change));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("no longer kept"));
+}
+
 TEST_F(EscalationsTest, WatchResumesAfterDisconnectWithoutGapOrDuplicate) {
   ASSERT_OK(Create("w1").status());
   ASSERT_OK(Op("ack", "w1").status());
