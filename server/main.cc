@@ -50,6 +50,10 @@ ABSL_FLAG(bool, escalate_complaints, false,
 ABSL_FLAG(absl::Duration, escalation_change_retention, absl::Hours(24 * 30),
           "How long the escalation change log behind WatchEscalations keeps a change (0: "
           "forever). A watch resuming after a deleted change gets OUT_OF_RANGE.");
+ABSL_FLAG(absl::Duration, sla_backfill_settle, absl::Minutes(1),
+          "A warning or breach that an event placed in the past implies (a portal back-filling "
+          "a ticket's history event by event) is recorded once no further event of the ticket "
+          "came for this long; live crossings are recorded at their instant.");
 ABSL_FLAG(int32_t, satisfaction_min_sample_size, 30,
           "Below this many answers an NPS, CSAT or CES figure is marked not significant.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -134,6 +138,11 @@ int main(int argc, char** argv) {
   config.escalate_complaints = absl::GetFlag(FLAGS_escalate_complaints);
   config.satisfaction_min_sample_size = absl::GetFlag(FLAGS_satisfaction_min_sample_size);
   config.escalation_change_retention = absl::GetFlag(FLAGS_escalation_change_retention);
+  config.sla_backfill_settle = absl::GetFlag(FLAGS_sla_backfill_settle);
+  if (config.sla_backfill_settle < absl::ZeroDuration()) {
+    rapport::LogError("rapportd: --sla_backfill_settle must not be negative");
+    return 2;
+  }
   if (config.escalation_change_retention < absl::ZeroDuration()) {
     rapport::LogError("rapportd: --escalation_change_retention must not be negative");
     return 2;

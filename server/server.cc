@@ -488,6 +488,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
                           v1::TimerKind_Name(t.kind()), t.breached());
   };
   tickets->SetObserver(std::move(observer));
+  tickets->SetBackfillSettle(config.sla_backfill_settle);
   AddSlaGauges(m, s->catalog_.get(), tickets, config.clock);
   s->catalog_grpc_ = std::make_unique<sla::CatalogGrpc>(s->catalog_.get(), tickets, gate);
 

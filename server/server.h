@@ -65,6 +65,9 @@ struct ServerConfig {
   bool escalate_complaints = false;
   // Below this many answers a satisfaction figure is not significant.
   int satisfaction_min_sample_size = 30;
+  // How long crossings implied by events placed in the past wait for more
+  // events before they are recorded.
+  absl::Duration sla_backfill_settle = absl::Minutes(1);
   // How long the escalation change log keeps a change (zero: forever).
   absl::Duration escalation_change_retention = absl::Hours(24 * 30);
 

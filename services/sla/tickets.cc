@@ -269,7 +269,7 @@ absl::StatusOr<v1::Ticket> Tickets::Evaluated(const internal::v1::TicketRecord& 
 
 absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& record,
                               const internal::v1::TicketRecord& before, absl::Time now,
-                              std::vector<v1::ThresholdCrossing>* new_crossings,
+                              Crossings take, std::vector<v1::ThresholdCrossing>* new_crossings,
                               std::vector<v1::SlaTimer>* new_completions) const {
   ASSIGN_OR_RETURN(auto applied, Applied(record));
   std::vector<v1::TicketEvent> events(record.ticket().events().begin(), record.ticket().events().end());
@@ -288,11 +288,18 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   *ticket.mutable_evaluate_time() = ToProtoTime(now);
   *ticket.mutable_update_time() = ToProtoTime(now);
 
-  // Crossings are recorded once, when first seen.
+  // Crossings are recorded once, when first seen; those older than the
+  // settling time wait for the history to settle (Crossings::kSettled).
   std::set<std::string> recorded;
   for (const auto& c : ticket.crossings()) recorded.insert(CrossingKeyOf(c));
+  bool settling = false;
   for (const auto& c : eval.crossings) {
-    if (!recorded.insert(CrossingKeyOf(c)).second) continue;
+    if (recorded.count(CrossingKeyOf(c)) > 0) continue;
+    if (take == Crossings::kSettled && FromProtoTime(c.crossing_time()) < now - backfill_settle_) {
+      settling = true;
+      continue;
+    }
+    recorded.insert(CrossingKeyOf(c));
     *ticket.add_crossings() = c;
     new_crossings->push_back(c);
     if (!open_escalation_ || ticket.relationship().empty()) continue;
@@ -391,13 +398,18 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
     txn.batch().Delete(Cf::kIndex, keys::Index("to", service_id, ticket_id));
   }
 
-  // One schedule entry per ticket: the next crossing.
-  const int64_t next = eval.next_crossing ? absl::ToUnixMicros(*eval.next_crossing) : 0;
+  // One schedule entry per ticket: the next crossing, or the end of the
+  // settling time if sooner.
+  std::optional<absl::Time> next_due = eval.next_crossing;
+  if (settling && (!next_due || now + backfill_settle_ < *next_due)) {
+    next_due = now + backfill_settle_;
+  }
+  const int64_t next = next_due ? absl::ToUnixMicros(*next_due) : 0;
   if (record.scheduled_micros() != next) {
     if (record.scheduled_micros() != 0) {
       txn.batch().Unschedule(absl::FromUnixMicros(record.scheduled_micros()), kTicketScheduleKind, ticket_id);
     }
-    if (next != 0) txn.batch().Schedule(*eval.next_crossing, kTicketScheduleKind, ticket_id);
+    if (next != 0) txn.batch().Schedule(*next_due, kTicketScheduleKind, ticket_id);
     record.set_scheduled_micros(next);
   }
   txn.batch().PutProto(Cf::kTickets, keys::Ticket(ticket_id), record);
@@ -470,7 +482,8 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
         RETURN_IF_ERROR(ValidateLog(events));
         record.mutable_ticket()->clear_events();
         for (auto& e : events) *record.mutable_ticket()->add_events() = std::move(e);
-        RETURN_IF_ERROR(Persist(txn, record, before, now, &news->first, &news->second));
+        RETURN_IF_ERROR(Persist(txn, record, before, now, Crossings::kSettled, &news->first,
+                                &news->second));
         *out = record.ticket();
         return absl::OkStatus();
       },
@@ -497,7 +510,7 @@ absl::Status Tickets::OnScheduled(const storage::ScheduledEntry& entry, storage:
   std::vector<v1::ThresholdCrossing> crossings;
   std::vector<v1::SlaTimer> completions;
   const absl::Time now = std::max(clock_->Now(), entry.due);
-  RETURN_IF_ERROR(Persist(txn, record, before, now, &crossings, &completions));
+  RETURN_IF_ERROR(Persist(txn, record, before, now, Crossings::kAll, &crossings, &completions));
   if (observer_.crossing) {
     for (const auto& c : crossings) observer_.crossing(c, record.ticket().service(), record.ticket().priority());
   }
@@ -647,7 +660,8 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
           event->mutable_reevaluated()->set_note(change);
           std::vector<v1::ThresholdCrossing> crossings;
           std::vector<v1::SlaTimer> completions;
-          RETURN_IF_ERROR(Persist(txn, record, before, now, &crossings, &completions));
+          RETURN_IF_ERROR(
+              Persist(txn, record, before, now, Crossings::kAll, &crossings, &completions));
         }
         return absl::OkStatus();
       },

@@ -30,6 +30,9 @@ namespace rapport::sla {
 
 // The schedule kind of ticket re-evaluations.
 inline constexpr char kTicketScheduleKind[] = "sla.ticket";
+// How long crossings that were already past when an event was recorded wait
+// for further events before they are recorded, by default (Tickets::Persist).
+inline constexpr absl::Duration kBackfillSettle = absl::Minutes(1);
 
 // Compliance counts over a period, for reports and gauges.
 struct ComplianceCounts {
@@ -52,6 +55,8 @@ class Tickets final {
           Catalog::RelationshipLookup relationship_exists);
 
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
+  // See Crossings::kSettled (default kBackfillSettle).
+  void SetBackfillSettle(absl::Duration settle) { backfill_settle_ = settle; }
 
   // What a crossing asks the escalation workflow to open (when the
   // agreement's on_breach / on_warning rule says so).
@@ -90,16 +95,30 @@ class Tickets final {
   absl::StatusOr<int64_t> OpenCount(char scope, absl::string_view scope_id, int field) const;
 
  private:
+  // How the crossings the timers show at `now` are taken.
+  enum class Crossings {
+    // All of them (the schedule's firing).
+    kAll,
+    // Those of the last backfill_settle_ only (a recorded event). Older ones
+    // come from events placed in the past: a portal back-filling a ticket's
+    // history event by event would otherwise record the warnings and the
+    // breach the `opened` event alone implies, before the `responded` and
+    // `resolved` events that follow show the timers met. They are taken by
+    // a firing of the ticket's schedule entry backfill_settle_ later, moved on
+    // by every event in between, when the history is complete.
+    kSettled,
+  };
   // Re-derives the record's timers at `now` and stages everything that
   // follows into `txn`: the record, indexes, crossings, counters, schedule.
   absl::Status Persist(storage::Txn& txn, internal::v1::TicketRecord& record,
                        const internal::v1::TicketRecord& before, absl::Time now,
-                       std::vector<v1::ThresholdCrossing>* new_crossings,
+                       Crossings take, std::vector<v1::ThresholdCrossing>* new_crossings,
                        std::vector<v1::SlaTimer>* new_completions) const;
   absl::StatusOr<std::vector<AppliedAgreement>> Applied(
       const internal::v1::TicketRecord& record) const;
   absl::StatusOr<v1::Ticket> Evaluated(const internal::v1::TicketRecord& record, absl::Time now) const;
 
+  absl::Duration backfill_settle_ = kBackfillSettle;
   storage::Store* const store_;
   Clock* const clock_;
   const Catalog* const catalog_;

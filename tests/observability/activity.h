@@ -5,9 +5,10 @@
 // breach, from the detractor; acknowledged and resolved ones).
 //
 // The server must run with kActivityFlags. Time is rapportd's real clock:
-// tickets and the outage are placed in the past, so every crossing is
-// recorded when the event is, except one warning a few seconds ahead, which
-// the schedule fires while RunActivity waits for it.
+// tickets and the outage are placed in the past. The crossings a ticket's
+// back-filled history implies are recorded --sla_backfill_settle (2 s) after
+// its last event, and one warning lies a few seconds ahead: the schedule
+// fires both while RunActivity waits for them.
 #pragma once
 
 #include <map>

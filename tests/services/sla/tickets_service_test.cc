@@ -275,7 +275,43 @@ TEST_F(TicketsTest, PriorityChangeRetargetsFromTheStart) {
   EXPECT_EQ(FromProtoDuration(response.target()), absl::Hours(1));
   EXPECT_TRUE(response.breached());
   EXPECT_EQ(FromProtoTime(response.breach_time()), kT0 + absl::Hours(1));
-  EXPECT_THAT(Crossings(t, v1::FIRST_RESPONSE).back(), std::pair(100, kT0 + absl::Hours(1)));
+  // The breach lies an hour back: recorded once no further event came for
+  // kBackfillSettle, at its own instant.
+  EXPECT_TRUE(Crossings(t, v1::FIRST_RESPONSE).empty());
+  clock_.Set(kT0 + absl::Hours(2) + sla::kBackfillSettle);
+  EXPECT_GE(Fire(), 1);
+  EXPECT_THAT(Crossings(Get("T-5"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)},
+                          std::pair{75, kT0 + absl::Minutes(45)},
+                          std::pair{100, kT0 + absl::Hours(1)}));
+}
+
+TEST_F(TicketsTest, BackfilledHistoryRecordsOnlyTheCrossingsOfTheWholeHistory) {
+  // A portal sends a ticket's history event by event a day later: opened,
+  // responded in 20 minutes, resolved in 3 hours (response 1 h, resolution
+  // 4 h). `opened` alone implies every warning and both breaches.
+  clock_.Set(kT0 + absl::Hours(24));
+  ASSERT_OK(Open("T-9", kT0));
+  ASSERT_OK(Event("T-9", "r", kT0 + absl::Minutes(20), Do("responded")));
+  v1::Ticket t;
+  ASSERT_OK(Event("T-9", "done", kT0 + absl::Hours(3), Do("resolved"), &t));
+  clock_.Set(kT0 + absl::Hours(24) + sla::kBackfillSettle);
+  Fire();
+  t = Get("T-9");
+  EXPECT_THAT(Crossings(t, v1::FIRST_RESPONSE), ElementsAre());
+  // The resolution did pass 50% (2 h) before it was resolved at 3 h.
+  EXPECT_THAT(Crossings(t, v1::RESOLUTION), ElementsAre(std::pair{50, kT0 + absl::Hours(2)}));
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).stage(), v1::MET);
+  EXPECT_EQ(Timer(t, v1::RESOLUTION).stage(), v1::MET);
+
+  // A crossing in the past that no later event contradicts is recorded too.
+  ASSERT_OK(Open("T-10", kT0));
+  clock_.Set(kT0 + absl::Hours(24) + 2 * sla::kBackfillSettle);
+  Fire();
+  EXPECT_THAT(Crossings(Get("T-10"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)},
+                          std::pair{75, kT0 + absl::Minutes(45)},
+                          std::pair{100, kT0 + absl::Hours(1)}));
 }
 
 TEST_F(TicketsTest, ReopenStartsANewResolutionCycleAndKeepsTheOld) {
