@@ -34,32 +34,21 @@
 // figure is the minimum over its repetitions (pass --benchmark_repetitions).
 // At the end the ratio large / small is printed.
 
-#include <time.h>
-
-#include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <set>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "services/common/proto_time.h"
 #include "services/common/transact.h"
@@ -70,6 +59,10 @@
 
 namespace rapport::escalations {
 namespace {
+
+using bench::BackgroundCpuSeconds;
+using bench::Flight;
+using bench::ProcessCpuSeconds;
 
 // A Monday morning: the pending escalations were opened in the day before.
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 11, 2, 8, 0, 0), absl::UTCTimeZone());
@@ -87,63 +80,6 @@ int g_rounds = 200;
   std::fprintf(stderr, "rapport_escalation_bench: %s\n", message.c_str());
   std::exit(1);
 }
-
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time of RocksDB's flush and compaction threads ("rocksdb:low",
-// "rocksdb:high"), from /proc/self/task/*/schedstat (nanoseconds run); 0 where
-// the kernel does not provide it.
-double BackgroundCpuSeconds() {
-  double total = 0;
-  std::error_code error;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    if (!std::getline(comm, name) || !absl::StartsWith(name, "rocksdb:")) continue;
-    std::ifstream schedstat(task.path() / "schedstat");
-    double ns = 0;
-    if (schedstat >> ns) total += ns * 1e-9;
-  }
-  return total;
-}
-
-// Up to `limit` asynchronous calls at a time; remembers the first failure.
-class Flight final {
- public:
-  explicit Flight(int limit) : limit_(limit) {}
-  void Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return in_flight_ < limit_; });
-    ++in_flight_;
-  }
-  void Release(const absl::Status& status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!status.ok() && failed_++ == 0) first_error_ = status.ToString();
-    --in_flight_;
-    cv_.notify_all();
-  }
-  // Waits for every call; the first error, if any.
-  absl::Status Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return in_flight_ == 0; });
-    if (failed_ == 0) return absl::OkStatus();
-    absl::Status status = absl::InternalError(absl::StrCat(failed_, " calls failed, e.g.: ", first_error_));
-    failed_ = 0;
-    return status;
-  }
-
- private:
-  const int limit_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int in_flight_ = 0;
-  int64_t failed_ = 0;
-  std::string first_error_;
-};
 
 v1::EscalationPolicy Policy(absl::string_view display_name, absl::Duration wait) {
   v1::EscalationPolicy p;
@@ -381,72 +317,19 @@ void BM_FireEscalations(benchmark::State& state, int64_t pending) {
       static_cast<double>(handler_runs) / static_cast<double>(fired_total);
 }
 
-// Remembers each benchmark's least value of every figure (real and CPU time
-// per iteration, counters) over its repetitions (or, with
-// --benchmark_report_aggregates_only, its median), by registered name.
-class RatioReporter final : public benchmark::ConsoleReporter {
- public:
-  using Figures = std::map<std::string, double>;
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& run : runs) {
-      if (run.error_occurred) continue;
-      Figures f{{"real", run.GetAdjustedRealTime()}, {"cpu", run.GetAdjustedCPUTime()}};
-      for (const auto& [name, counter] : run.counters) f[name] = counter.value;
-      const std::string& name = run.run_name.function_name;
-      if (run.run_type == Run::RT_Aggregate) {
-        if (run.aggregate_name == "median") medians_[name] = f;
-        continue;
-      }
-      auto [it, fresh] = least_.try_emplace(name, f);
-      if (!fresh) {
-        for (const auto& [key, value] : f) {
-          auto& kept = it->second[key];
-          kept = std::min(kept, value);
-        }
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::optional<Figures> Get(const std::string& name) const {
-    if (auto it = least_.find(name); it != least_.end()) return it->second;
-    if (auto it = medians_.find(name); it != medians_.end()) return it->second;
-    return std::nullopt;
-  }
-
- private:
-  std::map<std::string, Figures> least_;
-  std::map<std::string, Figures> medians_;
-};
-
-int64_t ParseCount(const char* arg, absl::string_view flag) {
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(absl::string_view(arg).substr(flag.size()), &n) || n < 1) {
-    Die(absl::StrCat("bad ", arg));
-  }
-  return n;
-}
-
 }  // namespace
 }  // namespace rapport::escalations
 
 int main(int argc, char** argv) {
   namespace esc = rapport::escalations;
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    const absl::string_view arg = argv[i];
-    auto count = [&](absl::string_view flag, auto* out) {
-      if (!absl::StartsWith(arg, flag)) return false;
-      *out = static_cast<std::remove_pointer_t<decltype(out)>>(esc::ParseCount(argv[i], flag));
-      return true;
-    };
-    if (!count("--pending_small=", &esc::g_pending_small) && !count("--pending_large=", &esc::g_pending_large) &&
-        !count("--batch=", &esc::g_batch) && !count("--rounds=", &esc::g_rounds)) {
-      args.push_back(argv[i]);
-    }
+  if (!rapport::bench::Flags("rapport_escalation_bench")
+           .Count("--pending_small=", &esc::g_pending_small)
+           .Count("--pending_large=", &esc::g_pending_large)
+           .Count("--batch=", &esc::g_batch)
+           .Count("--rounds=", &esc::g_rounds)
+           .Initialize(argc, argv)) {
+    return 1;
   }
-  int args_count = static_cast<int>(args.size());
-  benchmark::Initialize(&args_count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
 
   auto name = [](int64_t p) { return absl::StrCat("BM_FireEscalations/pending:", p); };
   for (int64_t p : std::set<int64_t>{esc::g_pending_small, esc::g_pending_large}) {
@@ -456,7 +339,7 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
-  esc::RatioReporter reporter;
+  rapport::bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 

@@ -38,9 +38,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "services/common/proto_time.h"
 #include "services/satisfaction/satisfaction.h"
@@ -285,14 +285,6 @@ class RatioReporter final : public benchmark::ConsoleReporter {
   std::map<std::string, Times> medians_;
 };
 
-int64_t ParseCount(const char* arg, absl::string_view flag) {
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(absl::string_view(arg).substr(flag.size()), &n) || n < 1) {
-    Die(absl::StrCat("bad ", arg));
-  }
-  return n;
-}
-
 }  // namespace
 }  // namespace rapport::satisfaction
 
@@ -305,9 +297,9 @@ int main(int argc, char** argv) {
     if (absl::StartsWith(argv[i], "--store_dir=")) {
       store_dir = std::string(argv[i] + std::strlen("--store_dir="));
     } else if (absl::StartsWith(argv[i], "--small=")) {
-      small = rapport::satisfaction::ParseCount(argv[i], "--small=");
+      small = rapport::bench::ParseCount("rapport_satisfaction_bench", argv[i], "--small=");
     } else if (absl::StartsWith(argv[i], "--large=")) {
-      large = rapport::satisfaction::ParseCount(argv[i], "--large=");
+      large = rapport::bench::ParseCount("rapport_satisfaction_bench", argv[i], "--large=");
     } else {
       args.push_back(argv[i]);
     }

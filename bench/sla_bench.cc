@@ -52,17 +52,13 @@
 // --benchmark_repetitions): on a shared machine the minimum is the one least
 // disturbed by other work. At the end the ratios large / small are printed.
 
-#include <time.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -71,15 +67,14 @@
 #include <set>
 #include <string>
 #include <tuple>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "services/common/proto_time.h"
 #include "services/common/transact.h"
@@ -92,6 +87,10 @@
 
 namespace rapport::sla {
 namespace {
+
+using bench::BackgroundCpuSeconds;
+using bench::Flight;
+using bench::ProcessCpuSeconds;
 
 // The compliance stores' "now" and report instant; their tickets span the
 // year before.
@@ -114,29 +113,6 @@ std::string g_store_dir;
   std::exit(1);
 }
 
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time of RocksDB's flush and compaction threads ("rocksdb:low",
-// "rocksdb:high"), from /proc/self/task/*/schedstat (nanoseconds run); 0 where
-// the kernel does not provide it.
-double BackgroundCpuSeconds() {
-  double total = 0;
-  std::error_code error;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    if (!std::getline(comm, name) || !absl::StartsWith(name, "rocksdb:")) continue;
-    std::ifstream schedstat(task.path() / "schedstat");
-    double ns = 0;
-    if (schedstat >> ns) total += ns * 1e-9;
-  }
-  return total;
-}
-
 std::string FreshDir(absl::string_view what) {
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/rapport_sla_bench.",
@@ -144,40 +120,6 @@ std::string FreshDir(absl::string_view what) {
   if (mkdtemp(dir.data()) == nullptr) Die(absl::StrCat("mkdtemp ", dir, " failed"));
   return dir;
 }
-
-// Up to `limit` asynchronous calls at a time; remembers the first failure.
-class Flight final {
- public:
-  explicit Flight(int limit) : limit_(limit) {}
-  void Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return in_flight_ < limit_; });
-    ++in_flight_;
-  }
-  void Release(const absl::Status& status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!status.ok() && failed_++ == 0) first_error_ = status.ToString();
-    --in_flight_;
-    cv_.notify_all();
-  }
-  // Waits for every call; the first error, if any.
-  absl::Status Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return in_flight_ == 0; });
-    if (failed_ == 0) return absl::OkStatus();
-    absl::Status status = absl::InternalError(absl::StrCat(failed_, " calls failed, e.g.: ", first_error_));
-    failed_ = 0;
-    return status;
-  }
-
- private:
-  const int limit_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int in_flight_ = 0;
-  int64_t failed_ = 0;
-  std::string first_error_;
-};
 
 struct Targets {
   absl::Duration p1_response, p1_resolution, p3_response, p3_resolution;
@@ -717,98 +659,22 @@ void BM_FireTicketTimers(benchmark::State& state, int64_t pending) {
       static_cast<double>(handler_runs) / static_cast<double>(fired_total);
 }
 
-// ------------------------------------------------------------ reporting
-
-// Remembers each benchmark's least real and CPU time per iteration and least
-// value of each counter over its repetitions (or, with
-// --benchmark_report_aggregates_only, its median), by registered name.
-class RatioReporter final : public benchmark::ConsoleReporter {
- public:
-  using Figures = std::map<std::string, double>;  // "real", "cpu", counters.
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& run : runs) {
-      if (run.error_occurred) continue;
-      Figures f{{"real", run.GetAdjustedRealTime()}, {"cpu", run.GetAdjustedCPUTime()}};
-      for (const auto& [name, counter] : run.counters) f[name] = counter.value;
-      if (f["counters_read"] > 0) f["cpu_per_counter"] = f["cpu"] / f["counters_read"];
-      const std::string& name = run.run_name.function_name;
-      if (run.run_type == Run::RT_Aggregate) {
-        if (run.aggregate_name == "median") medians_[name] = f;
-        continue;
-      }
-      auto [it, fresh] = least_.try_emplace(name, f);
-      if (!fresh) {
-        for (const auto& [key, value] : f) {
-          auto& kept = it->second[key];
-          kept = std::min(kept, value);
-        }
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::optional<Figures> Get(const std::string& name) const {
-    if (auto it = least_.find(name); it != least_.end()) return it->second;
-    if (auto it = medians_.find(name); it != medians_.end()) return it->second;
-    return std::nullopt;
-  }
-
- private:
-  std::map<std::string, Figures> least_;
-  std::map<std::string, Figures> medians_;
-};
-
-// Prints `a`'s figures over `b`'s for `keys`.
-void PrintRatio(const RatioReporter& reporter, const std::string& label, const std::string& a,
-                const std::string& b, const std::vector<std::string>& keys) {
-  auto fa = reporter.Get(a);
-  auto fb = reporter.Get(b);
-  if (!fa || !fb) return;
-  std::printf("  %-40s", label.c_str());
-  for (const auto& key : keys) {
-    const double x = (*fa)[key], y = (*fb)[key];
-    if (y > 0) {
-      std::printf(" %11.2f", x / y);
-    } else {
-      std::printf(" %11s", "-");
-    }
-  }
-  std::printf("\n");
-}
-
-int64_t ParseCount(const char* arg, absl::string_view flag) {
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(absl::string_view(arg).substr(flag.size()), &n) || n < 1) {
-    Die(absl::StrCat("bad ", arg));
-  }
-  return n;
-}
-
 }  // namespace
 }  // namespace rapport::sla
 
 int main(int argc, char** argv) {
   namespace sla = rapport::sla;
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    const absl::string_view arg = argv[i];
-    auto count = [&](absl::string_view flag, auto* out) {
-      if (!absl::StartsWith(arg, flag)) return false;
-      *out = static_cast<std::remove_pointer_t<decltype(out)>>(sla::ParseCount(argv[i], flag));
-      return true;
-    };
-    if (absl::StartsWith(arg, "--store_dir=")) {
-      sla::g_store_dir = std::string(arg.substr(std::strlen("--store_dir=")));
-    } else if (count("--small=", &sla::g_small) || count("--large=", &sla::g_large) ||
-               count("--pending_small=", &sla::g_pending_small) ||
-               count("--pending_large=", &sla::g_pending_large) || count("--batch=", &sla::g_batch) ||
-               count("--rounds=", &sla::g_rounds)) {
-    } else {
-      args.push_back(argv[i]);
-    }
+  if (!rapport::bench::Flags("rapport_sla_bench")
+           .Text("--store_dir=", &sla::g_store_dir)
+           .Count("--small=", &sla::g_small)
+           .Count("--large=", &sla::g_large)
+           .Count("--pending_small=", &sla::g_pending_small)
+           .Count("--pending_large=", &sla::g_pending_large)
+           .Count("--batch=", &sla::g_batch)
+           .Count("--rounds=", &sla::g_rounds)
+           .Initialize(argc, argv)) {
+    return 1;
   }
-  int args_count = static_cast<int>(args.size());
-  benchmark::Initialize(&args_count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
 
   const std::vector<int64_t> sizes = {sla::g_small, sla::g_large};
   std::map<int64_t, std::unique_ptr<sla::LazyComplianceStore>> compliance;
@@ -835,7 +701,10 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
-  sla::RatioReporter reporter;
+  // cpu/counter: CPU time per completion counter a report reads.
+  rapport::bench::RatioReporter reporter([](rapport::bench::RatioReporter::Figures& f) {
+    if (f["counters_read"] > 0) f["cpu_per_counter"] = f["cpu"] / f["counters_read"];
+  });
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
@@ -845,19 +714,19 @@ int main(int argc, char** argv) {
   std::printf("  %-40s %11s %11s %11s %11s\n", "", "real", "cpu", "counters", "cpu/counter");
   for (const auto& [scope, name] : sla::kScopes) {
     for (const auto& period : sla::kPeriods) {
-      sla::PrintRatio(reporter, absl::StrCat(scope, " ", period.name),
-                      compliance_name(scope, period.name, sla::g_large),
-                      compliance_name(scope, period.name, sla::g_small),
-                      {"real", "cpu", "counters_read", "cpu_per_counter"});
+      rapport::bench::PrintRatio(reporter, absl::StrCat(scope, " ", period.name),
+                                 compliance_name(scope, period.name, sla::g_large),
+                                 compliance_name(scope, period.name, sla::g_small),
+                                 {"real", "cpu", "counters_read", "cpu_per_counter"});
     }
   }
   std::printf("\nFiring: cost per fired timer with %lld pending / with %lld (target: about 1)\n",
               static_cast<long long>(sla::g_pending_large), static_cast<long long>(sla::g_pending_small));
   std::printf("  (fg cpu: CPU time outside RocksDB's flush and compaction threads)\n");
   std::printf("  %-40s %11s %11s %11s\n", "", "real", "cpu", "fg cpu");
-  sla::PrintRatio(reporter, "per fired timer", firing_name(sla::g_pending_large),
-                  firing_name(sla::g_pending_small),
-                  {"real_us_per_fire", "cpu_us_per_fire", "fg_cpu_us_per_fire"});
+  rapport::bench::PrintRatio(reporter, "per fired timer", firing_name(sla::g_pending_large),
+                             firing_name(sla::g_pending_small),
+                             {"real_us_per_fire", "cpu_us_per_fire", "fg_cpu_us_per_fire"});
   // Stores close (and temporary ones go) before exit.
   compliance.clear();
   return 0;
