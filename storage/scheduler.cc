@@ -1,5 +1,6 @@
 #include "storage/scheduler.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -20,7 +21,11 @@ constexpr absl::Duration kMaxSleep = absl::Seconds(1);
 
 }  // namespace
 
-Scheduler::Scheduler(Store* store, Clock* clock) : store_(store), clock_(clock) {}
+Scheduler::Scheduler(Store* store, Clock* clock) : store_(store), clock_(clock) {
+  store_->AddCommitListener([floor = floor_](const CommitGroupInfo& info) {
+    if (info.earliest_schedule) floor->Lower(*info.earliest_schedule);
+  });
+}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -36,6 +41,7 @@ void Scheduler::SetFiredListener(
 absl::StatusOr<std::optional<absl::Time>> Scheduler::NextDue() const {
   ScanOptions options;
   options.limit = 1;
+  AppendTime(&options.lower, floor_->Get());
   ASSIGN_OR_RETURN(ScanResult first, store_->Scan(Cf::kSchedule, options));
   if (first.entries.empty()) return std::optional<absl::Time>();
   auto key = DecodeScheduleKey(first.entries[0].key);
@@ -46,13 +52,24 @@ absl::StatusOr<std::optional<absl::Time>> Scheduler::NextDue() const {
 absl::StatusOr<int> Scheduler::FireDue() {
   std::lock_guard<std::mutex> fire_lock(fire_mu_);
   const absl::Time now = clock_->Now();
+  const absl::Time end = now + absl::Nanoseconds(1000);  // Due at or before now (µs precision).
   std::string upper;
-  AppendTime(&upper, now + absl::Nanoseconds(1000));  // Due at or before now (µs precision).
+  AppendTime(&upper, end);
+  // Everything this pass does not leave pending is handled up to `end`;
+  // entries committed from here on lower the floor again themselves.
+  std::string lower;
+  {
+    std::lock_guard<std::mutex> lock(floor_->mu);
+    AppendTime(&lower, floor_->floor);
+    floor_->floor = std::max(floor_->floor, end);
+  }
+  absl::Time left_pending = absl::InfiniteFuture();  // Earliest entry this pass leaves.
 
   int fired = 0;
   std::string resume;
   for (;;) {
     ScanOptions options;
+    options.lower = lower;
     options.upper = upper;
     options.start_after = resume;
     options.limit = kFireChunk;
@@ -68,7 +85,10 @@ absl::StatusOr<int> Scheduler::FireDue() {
         continue;
       }
       auto retry = retry_at_.find(kv.key);
-      if (retry != retry_at_.end() && retry->second > now) continue;
+      if (retry != retry_at_.end() && retry->second > now) {
+        left_pending = std::min(left_pending, key->due);
+        continue;
+      }
       due.push_back({kv.key, ScheduledEntry{key->due, key->kind, key->key, kv.value}});
     }
 
@@ -109,6 +129,7 @@ absl::StatusOr<int> Scheduler::FireDue() {
         ++fired;
         if (fired_listener_) fired_listener_(entry.kind, now - entry.due);
       } else {
+        left_pending = std::min(left_pending, entry.due);
         LogWarning(absl::StrCat("scheduler: ", entry.kind, " entry failed, retrying in ",
                                 absl::FormatDuration(retry_delay_), ": ",
                                 results[i].ToString()));
@@ -117,6 +138,7 @@ absl::StatusOr<int> Scheduler::FireDue() {
     }
     if (!chunk.more) break;
   }
+  floor_->Lower(left_pending);
   return fired;
 }
 

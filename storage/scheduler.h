@@ -39,7 +39,8 @@ using ScheduleHandler = std::function<absl::Status(const ScheduledEntry& entry, 
 
 class Scheduler final {
  public:
-  // `store` and `clock` must outlive the scheduler.
+  // `store` and `clock` must outlive the scheduler. Registers a commit
+  // listener on `store` (construct before traffic starts).
   Scheduler(Store* store, Clock* clock);
   // Stops the background thread if it runs.
   ~Scheduler();
@@ -75,6 +76,26 @@ class Scheduler final {
 
  private:
   void Loop();
+
+  // No pending entry is due before `floor`: FireDue and NextDue scan from it,
+  // not from the head of the schedule, where fired entries leave tombstones
+  // until compaction (the cost per firing would grow with every entry fired
+  // before). A pass raises it to the end of what it handled; the store's
+  // commit listener lowers it to every new entry's due time. Shared with
+  // that listener, which may outlive the scheduler.
+  struct Floor {
+    std::mutex mu;
+    absl::Time floor = absl::InfinitePast();  // Guarded by mu.
+    void Lower(absl::Time t) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (t < floor) floor = t;
+    }
+    absl::Time Get() {
+      std::lock_guard<std::mutex> lock(mu);
+      return floor;
+    }
+  };
+  const std::shared_ptr<Floor> floor_ = std::make_shared<Floor>();
 
   Store* const store_;
   Clock* const clock_;
