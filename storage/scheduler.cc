@@ -142,6 +142,15 @@ absl::StatusOr<int> Scheduler::FireDue() {
   return fired;
 }
 
+bool Scheduler::WaitingForRetry(absl::Time due) {
+  std::lock_guard<std::mutex> lock(fire_mu_);
+  for (const auto& [encoded, at] : retry_at_) {
+    auto key = DecodeScheduleKey(encoded);
+    if (key && key->due == due) return true;
+  }
+  return false;
+}
+
 void Scheduler::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (running_) return;
@@ -184,9 +193,14 @@ void Scheduler::Loop() {
     absl::Time next = now + kMaxSleep;
     auto next_due = NextDue();
     if (next_due.ok() && next_due->has_value() && **next_due < next) {
-      // An entry still pending though due is waiting for its retry: do not
-      // spin on it.
-      next = **next_due > now ? **next_due : now + std::min(retry_delay_, kMaxSleep);
+      if (**next_due > now) {
+        next = **next_due;
+      } else if (!fired.ok() || WaitingForRetry(**next_due)) {
+        // Due but waiting for its retry (or the store failed): do not spin.
+        next = now + std::min(retry_delay_, kMaxSleep);
+      } else {
+        continue;  // Committed after this firing's scan: fire it now.
+      }
     }
     std::unique_lock<std::mutex> lock(mu_);
     wake_at_ = next;

@@ -76,6 +76,8 @@ class Scheduler final {
 
  private:
   void Loop();
+  // Whether an entry due at `due` failed and waits for its retry.
+  bool WaitingForRetry(absl::Time due);
 
   // No pending entry is due before `floor`: FireDue and NextDue scan from it,
   // not from the head of the schedule, where fired entries leave tombstones
