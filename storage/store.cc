@@ -542,6 +542,7 @@ void Store::CommitLoop() {
         continue;
       }
       for (const auto& op : p.batch.ops_) {
+        // A reference into `touched`: valid until the next insert.
         const std::string& cf_key = *touched.insert(CfKey(op.cf, op.key)).first;
         switch (op.type) {
           case WriteBatch::OpType::kPut:
@@ -566,12 +567,14 @@ void Store::CommitLoop() {
               break;
             }
             const uint64_t n = ++**position;
-            std::string entry = op.entry_prefix;
-            AppendUint64(&entry, n);
-            write.Put(op.cf, *touched.insert(CfKey(op.cf, entry)).first, entry, op.value);
             std::string last;
             AppendUint64(&last, n);
-            write.Put(op.cf, cf_key, op.key, last);
+            write.Put(op.cf, cf_key, op.key, last);  // Before `touched` grows: cf_key is in it.
+            std::string entry = op.entry_prefix;
+            AppendUint64(&entry, n);
+            const std::string entry_cf_key = CfKey(op.cf, entry);
+            touched.insert(entry_cf_key);
+            write.Put(op.cf, entry_cf_key, entry, op.value);
             break;
           }
         }
