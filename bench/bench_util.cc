@@ -152,4 +152,16 @@ bool Flags::Initialize(int argc, char** argv) const {
   return !benchmark::ReportUnrecognizedArguments(args_count, args.data());
 }
 
+void FiringCost::Report(benchmark::State& state, int64_t fired, int64_t pending,
+                        int64_t handler_runs) const {
+  const double n = static_cast<double>(fired);
+  state.SetItemsProcessed(fired);
+  state.counters["pending"] = static_cast<double>(pending);
+  state.counters["cpu_us_per_fire"] = cpu_seconds_ * 1e6 / n;
+  state.counters["real_us_per_fire"] = real_seconds_ * 1e6 / n;
+  state.counters["bg_cpu_us_per_fire"] = background_seconds_ * 1e6 / n;
+  state.counters["fg_cpu_us_per_fire"] = (cpu_seconds_ - background_seconds_) * 1e6 / n;
+  state.counters["handler_runs_per_fire"] = static_cast<double>(handler_runs) / n;
+}
+
 }  // namespace rapport::bench

@@ -6,6 +6,7 @@
 #ifndef RAPPORT_BENCH_BENCH_UTIL_H_
 #define RAPPORT_BENCH_BENCH_UTIL_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -29,6 +30,35 @@ double ProcessCpuSeconds();
 // "rocksdb:high"), from /proc/self/task/*/schedstat (nanoseconds run); 0 where
 // the kernel does not provide it.
 double BackgroundCpuSeconds();
+
+// The cost of firing scheduled entries: real time, CPU time of the whole
+// process and of RocksDB's background threads, summed over the measured
+// calls, reported per fired entry.
+class FiringCost final {
+ public:
+  // Runs `fire` (a Scheduler::FireDue call), adding its cost; returns its result.
+  template <typename Fire>
+  auto Measure(Fire&& fire) {
+    const double background0 = BackgroundCpuSeconds();
+    const double cpu0 = ProcessCpuSeconds();
+    const auto real0 = std::chrono::steady_clock::now();
+    auto result = fire();
+    real_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - real0).count();
+    cpu_seconds_ += ProcessCpuSeconds() - cpu0;
+    background_seconds_ += BackgroundCpuSeconds() - background0;
+    return result;
+  }
+  // Sets the items processed and the per-fire counters of `state`: pending,
+  // cpu_us_per_fire, real_us_per_fire, bg_cpu_us_per_fire (RocksDB's flush
+  // and compaction threads), fg_cpu_us_per_fire (the rest), and
+  // handler_runs_per_fire (above 1 when conflicts reran handlers).
+  void Report(benchmark::State& state, int64_t fired, int64_t pending, int64_t handler_runs) const;
+
+ private:
+  double cpu_seconds_ = 0;
+  double real_seconds_ = 0;
+  double background_seconds_ = 0;
+};
 
 // Up to `limit` asynchronous calls at a time; remembers the first failure.
 class Flight final {

@@ -60,9 +60,7 @@
 namespace rapport::escalations {
 namespace {
 
-using bench::BackgroundCpuSeconds;
 using bench::Flight;
-using bench::ProcessCpuSeconds;
 
 // A Monday morning: the pending escalations were opened in the day before.
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 11, 2, 8, 0, 0), absl::UTCTimeZone());
@@ -235,7 +233,7 @@ void BM_FireEscalations(benchmark::State& state, int64_t pending) {
   PendingStore& store = *fresh;
   Escalations& domain = store.domain();
   FakeClock& clock = store.clock();
-  double cpu_seconds = 0, real_seconds = 0, background_seconds = 0;
+  rapport::bench::FiringCost cost;
   int64_t fired_total = 0, handler_runs = 0;
   std::vector<std::string> ids(g_batch);
   for (auto _ : state) {
@@ -260,13 +258,7 @@ void BM_FireEscalations(benchmark::State& state, int64_t pending) {
     const int64_t runs_before = store.handler_runs();
     state.ResumeTiming();
 
-    const double background0 = BackgroundCpuSeconds();
-    const double cpu0 = ProcessCpuSeconds();
-    const absl::Time real0 = absl::Now();
-    auto fired = store.scheduler().FireDue();
-    real_seconds += absl::ToDoubleSeconds(absl::Now() - real0);
-    cpu_seconds += ProcessCpuSeconds() - cpu0;
-    background_seconds += BackgroundCpuSeconds() - background0;
+    auto fired = cost.Measure([&] { return store.scheduler().FireDue(); });
 
     state.PauseTiming();
     if (!fired.ok() || *fired != g_batch) {
@@ -306,15 +298,7 @@ void BM_FireEscalations(benchmark::State& state, int64_t pending) {
     state.ResumeTiming();
   }
   if (fired_total == 0) return;
-  state.SetItemsProcessed(fired_total);
-  state.counters["pending"] = static_cast<double>(store.pending());
-  state.counters["cpu_us_per_fire"] = cpu_seconds * 1e6 / static_cast<double>(fired_total);
-  state.counters["real_us_per_fire"] = real_seconds * 1e6 / static_cast<double>(fired_total);
-  state.counters["bg_cpu_us_per_fire"] = background_seconds * 1e6 / static_cast<double>(fired_total);
-  state.counters["fg_cpu_us_per_fire"] =
-      (cpu_seconds - background_seconds) * 1e6 / static_cast<double>(fired_total);
-  state.counters["handler_runs_per_fire"] =
-      static_cast<double>(handler_runs) / static_cast<double>(fired_total);
+  cost.Report(state, fired_total, store.pending(), handler_runs);
 }
 
 }  // namespace

@@ -88,9 +88,7 @@
 namespace rapport::sla {
 namespace {
 
-using bench::BackgroundCpuSeconds;
 using bench::Flight;
-using bench::ProcessCpuSeconds;
 
 // The compliance stores' "now" and report instant; their tickets span the
 // year before.
@@ -592,7 +590,7 @@ void BM_FireTicketTimers(benchmark::State& state, int64_t pending) {
   FiringStore& store = *fresh;
   Domain& domain = store.domain();
   FakeClock& clock = domain.clock();
-  double cpu_seconds = 0, real_seconds = 0, background_seconds = 0;
+  rapport::bench::FiringCost cost;
   int64_t fired_total = 0, handler_runs = 0;
   std::vector<std::string> ids(g_batch);
   for (auto _ : state) {
@@ -614,13 +612,7 @@ void BM_FireTicketTimers(benchmark::State& state, int64_t pending) {
     const int64_t crossings_before = domain.crossings();
     state.ResumeTiming();
 
-    const double background0 = BackgroundCpuSeconds();
-    const double cpu0 = ProcessCpuSeconds();
-    const absl::Time real0 = absl::Now();
-    auto fired = domain.scheduler().FireDue();
-    real_seconds += absl::ToDoubleSeconds(absl::Now() - real0);
-    cpu_seconds += ProcessCpuSeconds() - cpu0;
-    background_seconds += BackgroundCpuSeconds() - background0;
+    auto fired = cost.Measure([&] { return domain.scheduler().FireDue(); });
 
     state.PauseTiming();
     // The observer runs inside the firing's transaction: once per fired
@@ -648,15 +640,7 @@ void BM_FireTicketTimers(benchmark::State& state, int64_t pending) {
     state.ResumeTiming();
   }
   if (fired_total == 0) return;
-  state.SetItemsProcessed(fired_total);
-  state.counters["pending"] = static_cast<double>(store.pending());
-  state.counters["cpu_us_per_fire"] = cpu_seconds * 1e6 / static_cast<double>(fired_total);
-  state.counters["real_us_per_fire"] = real_seconds * 1e6 / static_cast<double>(fired_total);
-  state.counters["bg_cpu_us_per_fire"] = background_seconds * 1e6 / static_cast<double>(fired_total);
-  state.counters["fg_cpu_us_per_fire"] =
-      (cpu_seconds - background_seconds) * 1e6 / static_cast<double>(fired_total);
-  state.counters["handler_runs_per_fire"] =
-      static_cast<double>(handler_runs) / static_cast<double>(fired_total);
+  cost.Report(state, fired_total, store.pending(), handler_runs);
 }
 
 }  // namespace
