@@ -15,24 +15,8 @@
 #   -r  exit with code 1 if the cycle's calls / baseline is below this ratio
 set -euo pipefail
 
-build_dir=./build
-concurrency=64
-duration=10s
-min_ratio=0
-rounds=1
-while getopts "b:c:d:n:r:h" opt; do
-  case $opt in
-    b) build_dir=$OPTARG ;;
-    c) concurrency=$OPTARG ;;
-    d) duration=$OPTARG ;;
-    n) rounds=$OPTARG ;;
-    r) min_ratio=$OPTARG ;;
-    h) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-    *) exit 2 ;;
-  esac
-done
-
 source "$(dirname "$0")/lib.sh"
+bench_ratio_options "$@"
 bench_start_rapportd escalation admin
 bench_call rapport.v1.RelationshipService/CreateRelationship \
   '{"relationship_id":"bench","relationship":{"display_name":"Bench customer","kind":"EXTERNAL_CUSTOMER"}}'

@@ -4,8 +4,32 @@
 # ROLE), on a free port and a temporary data directory under $TMPDIR (a real
 # disk, or syncs cost nothing); sets $port and exports RAPPORT_TOKEN for
 # rapport_load; stops rapportd and removes the directory on exit.
+# bench_ratio_options "$@" parses the options every ratio script takes
+# (-b BUILD_DIR, -c CONCURRENCY, -d DURATION, -n ROUNDS, -r MIN_RATIO, -h
+# prints the script's header) into $build_dir, $concurrency, $duration,
+# $rounds and $min_ratio.
 # bench_call METHOD JSON makes one setup call (its errors are ignored: the
 # load run that follows reports them).
+
+bench_ratio_options() {
+  build_dir=./build
+  concurrency=64
+  duration=10s
+  min_ratio=0
+  rounds=1
+  local opt OPTIND=1
+  while getopts "b:c:d:n:r:h" opt; do
+    case $opt in
+      b) build_dir=$OPTARG ;;
+      c) concurrency=$OPTARG ;;
+      d) duration=$OPTARG ;;
+      n) rounds=$OPTARG ;;
+      r) min_ratio=$OPTARG ;;
+      h) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+      *) exit 2 ;;
+    esac
+  done
+}
 
 bench_start_rapportd() {
   local name=$1 role=$2

@@ -19,24 +19,8 @@
 # refused by the recontact limit. rapportd is stopped on exit.
 set -euo pipefail
 
-build_dir=./build
-concurrency=64
-duration=10s
-min_ratio=0
-rounds=1
-while getopts "b:c:d:n:r:h" opt; do
-  case $opt in
-    b) build_dir=$OPTARG ;;
-    c) concurrency=$OPTARG ;;
-    d) duration=$OPTARG ;;
-    n) rounds=$OPTARG ;;
-    r) min_ratio=$OPTARG ;;
-    h) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-    *) exit 2 ;;
-  esac
-done
-
 source "$(dirname "$0")/lib.sh"
+bench_ratio_options "$@"
 bench_start_rapportd submit portal
 bench_call rapport.v1.SatisfactionService/CreateSurvey \
   '{"survey_id":"bench","survey":{"display_name":"Bench","question":"Recommend us?","kind":"NPS","state":"OPEN"}}'
