@@ -4,13 +4,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <future>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -89,58 +89,80 @@ std::string CfKey(Cf cf, absl::string_view key) {
   return out;
 }
 
-// The one RocksDB write of a commit group. Counter additions to one key are
-// summed into a single merge operand: in a busy group most answers, tickets
-// and interactions add to the same few current-day counters, and every
-// operand would otherwise be its own memtable entry (and work for every later
-// read of the counter until compaction folds them). A put or delete of a key
-// with additions pending writes those first, so each key's operations keep
-// their order.
+// The one RocksDB write of a commit group, handed to RocksDB in key order.
+//
+// Ordered: RocksDB's memtable is a skiplist that remembers where its last
+// insert went, so an insert next to the previous one is cheap and one at a
+// random place walks down from the top, a cache miss per level. A group's
+// batches interleave keys of different indexes (a response's record, its
+// index entries by time, by survey and by respondent, its counters, its
+// audit entry), so in arrival order almost every insert was a random one.
+// Sorted, each index's new keys arrive side by side. The order of the
+// operations on one key is kept (a stable sort), and the group is written
+// atomically, so no reader can tell the difference.
+//
+// Summed: counter additions to one key that follow each other (after the
+// sort: every addition of the group to that key between two puts or deletes
+// of it) become a single merge operand. In a busy group most answers,
+// tickets and interactions add to the same few current-day counters, and
+// every operand would otherwise be its own memtable entry, and work for every
+// later read of the counter until compaction folds them.
 class GroupWrite {
  public:
   explicit GroupWrite(const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
       : handles_(handles) {}
 
-  void Put(Cf cf, const std::string& cf_key, absl::string_view key, absl::string_view value) {
-    FlushAdd(cf_key);
-    write_.Put(handle(cf), ToSlice(key), ToSlice(value));
+  void Put(std::string cf_key, std::string value) {
+    entries_.push_back({std::move(cf_key), std::move(value), Kind::kPut});
   }
-  void Delete(Cf cf, const std::string& cf_key, absl::string_view key) {
-    FlushAdd(cf_key);
-    write_.Delete(handle(cf), ToSlice(key));
-  }
+  void Delete(std::string cf_key) { entries_.push_back({std::move(cf_key), {}, Kind::kDelete}); }
   // `delta` is an encoded counter. Sums wrap like the merge operator's.
-  void Add(const std::string& cf_key, absl::string_view delta) {
-    const uint64_t d = static_cast<uint64_t>(DecodeCounter(delta).value_or(0));
-    auto [it, inserted] = adds_.try_emplace(cf_key, d);
-    if (!inserted) it->second += d;
+  void Add(std::string cf_key, std::string delta) {
+    entries_.push_back({std::move(cf_key), std::move(delta), Kind::kAdd});
   }
-  // Writes the pending additions; the batch is then complete.
+  // The batch to write, in key order; call once.
   rocksdb::WriteBatch* Finish() {
-    for (const auto& [cf_key, sum] : adds_) WriteAdd(cf_key, sum);
-    adds_.clear();
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.cf_key < b.cf_key; });
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      const Cf cf = static_cast<Cf>(static_cast<unsigned char>(e.cf_key[0]));
+      const rocksdb::Slice key(e.cf_key.data() + 1, e.cf_key.size() - 1);
+      switch (e.kind) {
+        case Kind::kPut:
+          write_.Put(handle(cf), key, ToSlice(e.value));
+          break;
+        case Kind::kDelete:
+          write_.Delete(handle(cf), key);
+          break;
+        case Kind::kAdd: {
+          uint64_t sum = static_cast<uint64_t>(DecodeCounter(e.value).value_or(0));
+          while (i + 1 < entries_.size() && entries_[i + 1].kind == Kind::kAdd &&
+                 entries_[i + 1].cf_key == e.cf_key) {
+            sum += static_cast<uint64_t>(DecodeCounter(entries_[++i].value).value_or(0));
+          }
+          write_.Merge(handle(cf), key, ToSlice(EncodeCounter(static_cast<int64_t>(sum))));
+          break;
+        }
+      }
+    }
+    entries_.clear();
     return &write_;
   }
-  bool empty() const { return write_.Count() == 0 && adds_.empty(); }
+  bool empty() const { return entries_.empty(); }
 
  private:
+  enum class Kind { kPut, kDelete, kAdd };
+  struct Entry {
+    std::string cf_key;  // CfKey(): the family's number, then the key.
+    std::string value;
+    Kind kind;
+  };
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
-  void FlushAdd(const std::string& cf_key) {
-    if (adds_.empty()) return;
-    auto it = adds_.find(cf_key);
-    if (it == adds_.end()) return;
-    WriteAdd(cf_key, it->second);
-    adds_.erase(it);
-  }
-  void WriteAdd(absl::string_view cf_key, uint64_t sum) {
-    const Cf cf = static_cast<Cf>(static_cast<unsigned char>(cf_key[0]));
-    write_.Merge(handle(cf), ToSlice(cf_key.substr(1)),
-                 ToSlice(EncodeCounter(static_cast<int64_t>(sum))));
-  }
 
   const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
+  std::vector<Entry> entries_;
   rocksdb::WriteBatch write_;
-  absl::flat_hash_map<std::string, uint64_t> adds_;
 };
 
 }  // namespace
@@ -175,7 +197,7 @@ void WriteBatch::AppendToLog(Cf cf, absl::string_view last_key, absl::string_vie
 }
 
 void WriteBatch::ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value) {
-  preconditions_.push_back({cf, std::string(key), std::move(value)});
+  preconditions_.push_back({cf, std::string(key), std::move(value), std::nullopt});
 }
 
 void WriteBatch::Schedule(absl::Time due, absl::string_view kind, absl::string_view key,
@@ -194,6 +216,8 @@ bool IsWriteConflict(const absl::Status& status) {
 
 // ----------------------------------------------------------------------- Txn
 
+Txn::Txn(Store* store) : store_(store), read_after_(store->visible_commit()) {}
+
 absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
   // Read your own writes: the latest put or delete of this key in the batch.
   for (auto it = batch_.ops_.rbegin(); it != batch_.ops_.rend(); ++it) {
@@ -204,6 +228,7 @@ absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key
   }
   ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(cf, key));
   batch_.ExpectValue(cf, key, value);
+  batch_.preconditions_.back().read_after = read_after_;
   return value;
 }
 
@@ -525,13 +550,7 @@ void Store::CommitLoop() {
       }
       bool conflict = false;
       for (const auto& pre : p.batch.preconditions_) {
-        auto current = Get(pre.cf, pre.key);
-        if (!current.ok()) {
-          check_error = current.status();
-          conflict = true;
-          break;
-        }
-        if (*current != pre.value) {
+        if (!StillCurrent(pre, &check_error)) {
           conflict = true;
           break;
         }
@@ -541,24 +560,25 @@ void Store::CommitLoop() {
         check_error = absl::OkStatus();
         continue;
       }
-      for (const auto& op : p.batch.ops_) {
-        // A reference into `touched`: valid until the next insert.
-        const std::string& cf_key = *touched.insert(CfKey(op.cf, op.key)).first;
+      // The batch is not needed once accepted: its values move into the write.
+      for (auto& op : p.batch.ops_) {
+        std::string cf_key = CfKey(op.cf, op.key);
+        touched.insert(cf_key);
         switch (op.type) {
           case WriteBatch::OpType::kPut:
-            write.Put(op.cf, cf_key, op.key, op.value);
             if (op.cf == Cf::kSchedule) {
               auto key = DecodeScheduleKey(op.key);
               if (key && (!info.earliest_schedule || key->due < *info.earliest_schedule)) {
                 info.earliest_schedule = key->due;
               }
             }
+            write.Put(std::move(cf_key), std::move(op.value));
             break;
           case WriteBatch::OpType::kDelete:
-            write.Delete(op.cf, cf_key, op.key);
+            write.Delete(std::move(cf_key));
             break;
           case WriteBatch::OpType::kAdd:
-            write.Add(cf_key, op.value);
+            write.Add(std::move(cf_key), std::move(op.value));
             break;
           case WriteBatch::OpType::kAppend: {
             auto position = LogPosition(op.cf, cf_key, op.key);
@@ -569,12 +589,12 @@ void Store::CommitLoop() {
             const uint64_t n = ++**position;
             std::string last;
             AppendUint64(&last, n);
-            write.Put(op.cf, cf_key, op.key, last);  // Before `touched` grows: cf_key is in it.
+            write.Put(std::move(cf_key), std::move(last));
             std::string entry = op.entry_prefix;
             AppendUint64(&entry, n);
-            const std::string entry_cf_key = CfKey(op.cf, entry);
+            std::string entry_cf_key = CfKey(op.cf, entry);
             touched.insert(entry_cf_key);
-            write.Put(op.cf, entry_cf_key, entry, op.value);
+            write.Put(std::move(entry_cf_key), std::move(op.value));
             break;
           }
         }
@@ -591,6 +611,7 @@ void Store::CommitLoop() {
       const absl::Time start = absl::Now();
       status = FromRocks(db_->Write(write_options, write.Finish()), "write");
       info.write_duration = absl::Now() - start;
+      if (status.ok()) RememberWrites(touched);
     }
     info.batches = accepted.size();
     // Numbers given to a group that was not written are given again.
@@ -632,6 +653,43 @@ void Store::CommitLoop() {
       done_cv_.notify_one();
     }
   }
+}
+
+bool Store::StillCurrent(const WriteBatch::Precondition& pre, absl::Status* error) {
+  if (pre.read_after && *pre.read_after >= forgotten_through_) {
+    auto it = last_written_.find(CfKey(pre.cf, pre.key));
+    return it == last_written_.end() || it->second <= *pre.read_after;
+  }
+  auto current = Get(pre.cf, pre.key);
+  if (!current.ok()) {
+    *error = current.status();
+    return false;
+  }
+  return *current == pre.value;
+}
+
+void Store::RememberWrites(const absl::flat_hash_set<std::string>& cf_keys) {
+  // What is remembered: the writes of the last kRememberedCommits groups, as
+  // long as they touched at most kRememberedKeys keys. A transaction reads
+  // and commits a few groups apart; an older one only costs its reads again.
+  constexpr uint64_t kRememberedCommits = 256;
+  constexpr size_t kRememberedKeys = 1 << 16;
+  const uint64_t commit = visible_commit_.load(std::memory_order_relaxed) + 1;
+  for (const std::string& cf_key : cf_keys) last_written_[cf_key] = commit;
+  const auto forget_through = [this](uint64_t through) {
+    forgotten_through_ = std::max(forgotten_through_, through);
+    absl::erase_if(last_written_, [this](const auto& entry) {
+      return entry.second <= forgotten_through_;
+    });
+  };
+  if (last_written_.size() > kRememberedKeys) {
+    // Each pass at least halves the map or keeps only this group's keys, so
+    // the cost per remembered key stays constant.
+    forget_through(commit > kRememberedCommits ? commit - kRememberedCommits : 0);
+    if (last_written_.size() > kRememberedKeys / 2) forget_through(commit - 1);
+  }
+  // Transactions that start from now on read this group's write.
+  visible_commit_.store(commit, std::memory_order_release);
 }
 
 absl::StatusOr<uint64_t*> Store::LogPosition(Cf cf, const std::string& cf_last_key,

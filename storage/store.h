@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -112,6 +113,10 @@ class WriteBatch {
     Cf cf;
     std::string key;
     std::optional<std::string> value;
+    // For a value read by a Txn: the store's commit number before the read
+    // (Store::visible_commit()). The committer then checks the key against
+    // the writes it remembers, without reading it again.
+    std::optional<uint64_t> read_after;
   };
   std::vector<Op> ops_;
   std::vector<Precondition> preconditions_;
@@ -192,8 +197,10 @@ class Txn {
 
  private:
   friend class Store;
-  explicit Txn(Store* store) : store_(store) {}
+  explicit Txn(Store* store);
   Store* store_;
+  // Every commit numbered up to this one was visible before the first read.
+  uint64_t read_after_;
   WriteBatch batch_;
 };
 
@@ -260,6 +267,7 @@ class Store final {
   uint32_t schema_version() const { return kSchemaVersion; }
 
  private:
+  friend class Txn;  // For visible_commit().
   struct Pending {
     WriteBatch batch;
     std::function<void(absl::Status)> done;
@@ -276,6 +284,20 @@ class Store final {
   absl::StatusOr<uint64_t*> LogPosition(Cf cf, const std::string& cf_last_key,
                                         absl::string_view last_key);
   absl::flat_hash_map<std::string, uint64_t> log_positions_;  // Committer thread only.
+
+  // Write-conflict checks without reads (as an OCC resolver does it). Each
+  // written group gets the next commit number, published once the write is
+  // visible to readers. The committer remembers, for every key written by a
+  // recent group, the number of the last group that wrote it. A value a Txn
+  // read after commit r is still current if no group after r wrote its key;
+  // a Txn older than what is remembered (r < forgotten_through_) falls back to
+  // reading the key again and comparing values.
+  bool StillCurrent(const WriteBatch::Precondition& pre, absl::Status* error);
+  void RememberWrites(const absl::flat_hash_set<std::string>& cf_keys);
+  uint64_t visible_commit() const { return visible_commit_.load(std::memory_order_acquire); }
+  std::atomic<uint64_t> visible_commit_{0};
+  absl::flat_hash_map<std::string, uint64_t> last_written_;  // Committer thread only.
+  uint64_t forgotten_through_ = 0;                           // Committer thread only.
   void RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
                   std::shared_ptr<std::function<void(absl::Status)>> done, int attempt);
 

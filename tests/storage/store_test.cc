@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <atomic>
+#include <functional>
 #include <limits>
 #include <set>
 #include <thread>
@@ -458,6 +459,75 @@ TEST(StoreTest, CommitAfterPreconditionConflictInSameGroupSeesEarlierWrite) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(*store->Get(Cf::kIndex, "seq").value(), "xx");
+}
+
+// Runs a read-modify-write of `key` (appending "!" to what it read). On its
+// first attempt, between the read and the commit, `meanwhile` runs (it may
+// commit other writes). Returns the number of attempts.
+int AppendWithInterference(Store& store, const std::string& key,
+                           const std::function<void()>& meanwhile) {
+  int attempts = 0;
+  EXPECT_OK(store.TransactSync([&](Txn& txn) -> absl::Status {
+    ++attempts;
+    auto v = txn.Get(Cf::kIndex, key);
+    if (!v.ok()) return v.status();
+    if (attempts == 1) meanwhile();
+    txn.batch().Put(Cf::kIndex, key, (*v).value_or("") + "!");
+    return absl::OkStatus();
+  }));
+  return attempts;
+}
+
+void PutOrDie(Store& store, const std::string& key, const std::string& value) {
+  WriteBatch b;
+  b.Put(Cf::kIndex, key, value);
+  ASSERT_OK(store.CommitSync(std::move(b)));
+}
+
+// Commits one batch of `count` keys no transaction reads: more than the
+// committer remembers, so it forgets every earlier write.
+void ChurnOrDie(Store& store, int count) {
+  WriteBatch b;
+  for (int i = 0; i < count; ++i) b.Put(Cf::kIndex, absl::StrCat("churn/", i), "");
+  ASSERT_OK(store.CommitSync(std::move(b)));
+}
+
+TEST(StoreTxnTest, AWriteBetweenReadAndCommitMakesTheTransactionRerun) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  PutOrDie(*store, "k", "a");
+  EXPECT_EQ(AppendWithInterference(*store, "k", [&] { PutOrDie(*store, "k", "b"); }), 2);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "k").value(), "b!");
+}
+
+TEST(StoreTxnTest, WritesOfOtherKeysBetweenReadAndCommitDoNotConflict) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  PutOrDie(*store, "k", "a");
+  EXPECT_EQ(AppendWithInterference(*store, "k",
+                                   [&] {
+                                     for (int i = 0; i < 20; ++i) PutOrDie(*store, Key(i), "x");
+                                   }),
+            1);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "k").value(), "a!");
+}
+
+TEST(StoreTxnTest, ATransactionOlderThanTheRememberedWritesStillSeesTheirConflict) {
+  // The write of k is forgotten by the time the transaction commits: the
+  // committer must read k again rather than take it for unchanged.
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  PutOrDie(*store, "k", "a");
+  EXPECT_EQ(AppendWithInterference(*store, "k",
+                                   [&] {
+                                     PutOrDie(*store, "k", "b");
+                                     ChurnOrDie(*store, 100000);
+                                   }),
+            2);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "k").value(), "b!");
+  // And an unchanged key read before the churn commits at the first attempt.
+  EXPECT_EQ(AppendWithInterference(*store, "k", [&] { ChurnOrDie(*store, 100000); }), 1);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "k").value(), "b!!");
 }
 
 }  // namespace
