@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "absl/strings/match.h"
+
 namespace rapport::storage {
 
 void AppendUint64(std::string* out, uint64_t v) {
@@ -122,9 +124,38 @@ std::string EncodeCounter(int64_t v) {
 
 std::optional<int64_t> DecodeCounter(absl::string_view value) {
   if (value.size() != 8) return std::nullopt;
+  return CounterCell(value, 0);
+}
+
+std::string EncodeCounterCell(size_t cell, int64_t delta) {
+  std::string out(8 * cell, '\0');
+  out += EncodeCounter(delta);
+  return out;
+}
+
+std::optional<size_t> CounterCellCount(absl::string_view value) {
+  if (value.empty() || value.size() % 8 != 0) return std::nullopt;
+  return value.size() / 8;
+}
+
+int64_t CounterCell(absl::string_view value, size_t cell) {
   uint64_t u = 0;
-  for (int i = 7; i >= 0; --i) u = (u << 8) | static_cast<uint8_t>(value[i]);
+  for (int i = 7; i >= 0; --i) u = (u << 8) | static_cast<uint8_t>(value[8 * cell + i]);
   return static_cast<int64_t>(u);
+}
+
+bool AddCounterCells(std::string* row, absl::string_view delta) {
+  auto row_cells = CounterCellCount(*row);
+  auto delta_cells = CounterCellCount(delta);
+  if (!row_cells || !delta_cells) return false;
+  if (*delta_cells > *row_cells) row->resize(delta.size(), '\0');
+  for (size_t c = 0; c < *delta_cells; ++c) {
+    const uint64_t sum = static_cast<uint64_t>(CounterCell(*row, c)) +
+                         static_cast<uint64_t>(CounterCell(delta, c));
+    const std::string encoded = EncodeCounter(static_cast<int64_t>(sum));
+    row->replace(8 * c, 8, encoded);
+  }
+  return true;
 }
 
 std::string EncodeScheduleKey(const ScheduleKey& k) {
@@ -723,15 +754,14 @@ std::optional<std::string> OwnerOf(absl::string_view key) {
 }
 
 std::string Tally(char scope, absl::string_view scope_id, char level, uint32_t slot, int64_t day,
-                  uint32_t kind, uint32_t lane) {
+                  uint32_t kind) {
   std::string out = TallyDayBound(scope, scope_id, level, slot, day);
   AppendUint32(&out, kind);
-  AppendUint32(&out, lane);
   return out;
 }
 
 std::string TallyNodePrefix(char scope, absl::string_view scope_id, char level, uint32_t slot) {
-  std::string out = "sa";
+  std::string out(kTallyPrefix);
   out.push_back(scope);
   AppendOrderedString(&out, scope_id);
   out.push_back(level);
@@ -749,9 +779,21 @@ std::string TallyDayBound(char scope, absl::string_view scope_id, char level, ui
 std::optional<TallySuffix> DecodeTallySuffix(absl::string_view suffix) {
   auto day = ConsumeInt64(&suffix);
   auto kind = ConsumeUint32(&suffix);
-  auto lane = ConsumeUint32(&suffix);
-  if (!day || !kind || !lane || !suffix.empty()) return std::nullopt;
-  return TallySuffix{*day, *kind, *lane};
+  if (!day || !kind || !suffix.empty()) return std::nullopt;
+  return TallySuffix{*day, *kind};
+}
+
+std::optional<LegacyTally> DecodeLegacyTally(absl::string_view key) {
+  if (!absl::StartsWith(key, kTallyPrefix)) return std::nullopt;
+  absl::string_view in = key.substr(kTallyPrefix.size());
+  if (in.empty()) return std::nullopt;
+  in.remove_prefix(1);  // Scope.
+  if (!ConsumeOrderedString(&in) || in.empty()) return std::nullopt;
+  in.remove_prefix(1);  // Level.
+  if (!ConsumeUint32(&in) || !ConsumeInt64(&in) || !ConsumeUint32(&in)) return std::nullopt;
+  auto lane = ConsumeUint32(&in);
+  if (!lane || !in.empty()) return std::nullopt;
+  return LegacyTally{std::string(key.substr(0, key.size() - 4)), *lane};
 }
 
 int64_t TallyDelta(bool odd, int sign) {

@@ -42,10 +42,24 @@ std::optional<std::string> ConsumeOrderedString(absl::string_view* in);
 // exclusive upper bound of a prefix scan); "" if there is none (all 0xFF).
 std::string PrefixSuccessor(absl::string_view prefix);
 
-// Counter values in Cf::kAggregates: int64, 8 bytes little-endian, merged by
-// addition.
+// Counter values in Cf::kAggregates: a row of one or more int64 cells, each
+// 8 bytes little-endian, merged by adding cell to cell (a shorter row counts
+// as zeros in its missing cells). A plain counter is a row of one cell.
 std::string EncodeCounter(int64_t v);
+// The value of a one-cell row; nullopt for any other size.
 std::optional<int64_t> DecodeCounter(absl::string_view value);
+// A row of `cell` + 1 cells: `delta` in the last one, zeros before it.
+std::string EncodeCounterCell(size_t cell, int64_t delta);
+// The number of cells of a row; nullopt if its size is not a positive
+// multiple of 8.
+std::optional<size_t> CounterCellCount(absl::string_view value);
+// Cell `cell` of a row whose size CounterCellCount() accepted (cell <
+// count).
+int64_t CounterCell(absl::string_view value, size_t cell);
+// Adds `delta`, a row, to `*row` cell by cell, growing it to the longer
+// size; sums wrap modulo 2^64. False (and `*row` unchanged) if either is
+// malformed.
+bool AddCounterCells(std::string* row, absl::string_view delta);
 
 // Schedule entry key in Cf::kSchedule:
 //
@@ -330,10 +344,10 @@ std::optional<OpenCountKey> DecodeOpenCount(absl::string_view key);
 // Counters in Cf::kAggregates: scored answers per scope, UTC time slot, kind
 // and score.
 //
-//   +------+-------+----------+-------+--------+---------+--------+--------+
-//   | "sa" | scope | scope id | level | slot   | day     | kind   | lane   |
-//   |      | 1 B   | ord. str | 1 B   | uint32 | int64   | uint32 | uint32 |
-//   +------+-------+----------+-------+--------+---------+--------+--------+
+//   +------+-------+----------+-------+--------+---------+--------+
+//   | "sa" | scope | scope id | level | slot   | day     | kind   |
+//   |      | 1 B   | ord. str | 1 B   | uint32 | int64   | uint32 |
+//   +------+-------+----------+-------+--------+---------+--------+
 //
 //   scope  'E' every answer (empty id), 'V' survey, 'S' service, 'R' relationship.
 //   level  each answer counts once on every level, in the slot holding its
@@ -342,10 +356,16 @@ std::optional<OpenCountKey> DecodeOpenCount(absl::string_view key);
 //   day    days since 1970-01-01, UTC. Keys of one scope, level and slot sort
 //          by day, so a range of days is one scan.
 //   kind   Survey.Kind number.
-//   lane   (score − lowest score of the kind) / 2. The int64 value holds two
-//          32-bit counts: the low half counts the even offset, the high half
-//          the odd one (TallyDelta, DecodeTallyLanes). Counts are exact while
-//          each stays below 2^32.
+//
+// The value is a counter row (EncodeCounterCell) with one cell per lane:
+// lane = (score − lowest score of the kind) / 2, so an NPS row has up to six
+// cells. Each cell holds two 32-bit counts: the low half counts the even
+// offset, the high half the odd one (TallyDelta, DecodeTallyLanes). Counts are
+// exact while each stays below 2^32. One key per slot, day and kind, not per
+// score: a read of a window touches as many keys however the scores spread.
+//
+// Schema version 1 had the lane as a last uint32 of the key and a one-cell
+// value; opening such a store moves those counters into rows (Store::Open).
 namespace satkeys {
 
 inline constexpr char kSurvey = 'S';
@@ -403,10 +423,12 @@ std::optional<IndexEntry> DecodeIndexSuffix(absl::string_view suffix,
 // ByOwnerPrefix()); nullopt if malformed.
 std::optional<std::string> OwnerOf(absl::string_view key);
 
-// Tally counters.
+// Tally counter rows.
 std::string Tally(char scope, absl::string_view scope_id, char level, uint32_t slot, int64_t day,
-                  uint32_t kind, uint32_t lane);
-// "sa" | scope | scope id | level | slot: days, kinds and lanes follow.
+                  uint32_t kind);
+// The prefix of every tally key.
+inline constexpr absl::string_view kTallyPrefix = "sa";
+// "sa" | scope | scope id | level | slot: days and kinds follow.
 std::string TallyNodePrefix(char scope, absl::string_view scope_id, char level, uint32_t slot);
 // TallyNodePrefix followed by `day`: the scan bound of the keys from that day on.
 std::string TallyDayBound(char scope, absl::string_view scope_id, char level, uint32_t slot,
@@ -414,10 +436,16 @@ std::string TallyDayBound(char scope, absl::string_view scope_id, char level, ui
 struct TallySuffix {
   int64_t day = 0;
   uint32_t kind = 0;
-  uint32_t lane = 0;
 };
 // Decodes what follows TallyNodePrefix(); nullopt if malformed.
 std::optional<TallySuffix> DecodeTallySuffix(absl::string_view suffix);
+// A schema version 1 tally key, which ended with the lane: the key it has
+// now and the lane (its cell); nullopt if `key` is not one.
+struct LegacyTally {
+  std::string key;
+  uint32_t lane = 0;
+};
+std::optional<LegacyTally> DecodeLegacyTally(absl::string_view key);
 // The counter delta that adds `sign` (+1 or -1) answers with an even
 // (`odd` false) or odd offset to a lane.
 int64_t TallyDelta(bool odd, int sign);

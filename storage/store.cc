@@ -56,29 +56,28 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": store error"));
 }
 
-// Counters: int64 little-endian, added together.
-class Int64AddOperator final : public rocksdb::AssociativeMergeOperator {
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+// Counters: rows of int64 cells, added cell to cell (AddCounterCells). The
+// name predates rows of more than one cell; a one-cell row adds as it always
+// did, so stores written before keep merging the same way.
+class CounterAddOperator final : public rocksdb::AssociativeMergeOperator {
  public:
   bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing_value,
              const rocksdb::Slice& value, std::string* new_value,
              rocksdb::Logger* /*logger*/) const override {
-    int64_t base = 0;
-    if (existing_value != nullptr) {
-      auto decoded = DecodeCounter(absl::string_view(existing_value->data(), existing_value->size()));
-      if (!decoded) return false;
-      base = *decoded;
+    if (existing_value == nullptr) {
+      if (!CounterCellCount(ToView(value))) return false;
+      new_value->assign(value.data(), value.size());
+      return true;
     }
-    auto delta = DecodeCounter(absl::string_view(value.data(), value.size()));
-    if (!delta) return false;
-    *new_value = EncodeCounter(static_cast<int64_t>(static_cast<uint64_t>(base) +
-                                                    static_cast<uint64_t>(*delta)));
-    return true;
+    new_value->assign(existing_value->data(), existing_value->size());
+    return AddCounterCells(new_value, ToView(value));
   }
   const char* Name() const override { return "rapport.Int64Add"; }
 };
 
-rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
 // A key of one column family, as one string: the family's number, then the key.
 std::string CfKey(Cf cf, absl::string_view key) {
@@ -116,7 +115,7 @@ class GroupWrite {
     entries_.push_back({std::move(cf_key), std::move(value), Kind::kPut});
   }
   void Delete(std::string cf_key) { entries_.push_back({std::move(cf_key), {}, Kind::kDelete}); }
-  // `delta` is an encoded counter. Sums wrap like the merge operator's.
+  // `delta` is an encoded counter row. Sums wrap like the merge operator's.
   void Add(std::string cf_key, std::string delta) {
     entries_.push_back({std::move(cf_key), std::move(delta), Kind::kAdd});
   }
@@ -136,12 +135,13 @@ class GroupWrite {
           write_.Delete(handle(cf), key);
           break;
         case Kind::kAdd: {
-          uint64_t sum = static_cast<uint64_t>(DecodeCounter(e.value).value_or(0));
+          // WriteBatch makes every row, so they are well formed.
+          std::string sum = e.value;
           while (i + 1 < entries_.size() && entries_[i + 1].kind == Kind::kAdd &&
                  entries_[i + 1].cf_key == e.cf_key) {
-            sum += static_cast<uint64_t>(DecodeCounter(entries_[++i].value).value_or(0));
+            AddCounterCells(&sum, entries_[++i].value);
           }
-          write_.Merge(handle(cf), key, ToSlice(EncodeCounter(static_cast<int64_t>(sum))));
+          write_.Merge(handle(cf), key, ToSlice(sum));
           break;
         }
       }
@@ -185,8 +185,13 @@ void WriteBatch::Delete(Cf cf, absl::string_view key) {
 }
 
 void WriteBatch::AddCounter(Cf cf, absl::string_view key, int64_t delta) {
-  bytes_ += key.size() + 8;
-  ops_.push_back({OpType::kAdd, cf, std::string(key), EncodeCounter(delta)});
+  AddCounterCell(cf, key, 0, delta);
+}
+
+void WriteBatch::AddCounterCell(Cf cf, absl::string_view key, size_t cell, int64_t delta) {
+  std::string row = EncodeCounterCell(cell, delta);
+  bytes_ += key.size() + row.size();
+  ops_.push_back({OpType::kAdd, cf, std::string(key), std::move(row)});
 }
 
 void WriteBatch::AppendToLog(Cf cf, absl::string_view last_key, absl::string_view entry_prefix,
@@ -343,7 +348,7 @@ absl::Status Store::OpenDb() {
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.format_version = 5;
   auto table_factory = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
-  auto merge = std::make_shared<Int64AddOperator>();
+  auto merge = std::make_shared<CounterAddOperator>();
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kCfCount; ++i) {
@@ -403,15 +408,64 @@ absl::Status Store::CheckSchema() {
           ", newer than this rapportd supports (", kSchemaVersion, "); upgrade rapportd"));
     }
     if (*version == kSchemaVersion) return absl::OkStatus();
+    // Each migration is idempotent and leaves the version alone, so a crash
+    // in one runs it again at the next start.
+    if (*version < 2) RETURN_IF_ERROR(MigrateTallyRows());
   }
-  // A new store, or an older schema that needs no migration yet.
+  // A new store, or an older schema now migrated.
   std::string value;
   AppendUint32(&value, kSchemaVersion);
   rocksdb::WriteOptions write_options;
-  write_options.sync = true;
+  write_options.sync = true;  // Also makes every migration write before it durable.
   return FromRocks(db_->Put(write_options, Handle(Cf::kMeta), ToSlice(kMetaSchemaVersionKey),
                             ToSlice(value)),
                    "write schema version");
+}
+
+absl::Status Store::MigrateTallyRows() {
+  // Chunks of legacy keys, each moved in one atomic write (the old keys
+  // deleted, their counts merged into the rows), so the counts are never
+  // doubled or lost whenever a crash comes.
+  constexpr size_t kChunk = 8192;
+  const std::string upper = PrefixSuccessor(satkeys::kTallyPrefix);
+  const rocksdb::Slice upper_slice(upper);
+  std::string resume(satkeys::kTallyPrefix);
+  size_t moved = 0;
+  const absl::Time started = absl::Now();
+  for (;;) {
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, Handle(Cf::kAggregates)));
+    rocksdb::WriteBatch batch;
+    size_t n = 0;
+    for (it->Seek(ToSlice(resume)); it->Valid() && n < kChunk; it->Next()) {
+      auto legacy = satkeys::DecodeLegacyTally(ToView(it->key()));
+      if (!legacy) continue;  // A row already.
+      auto count = DecodeCounter(ToView(it->value()));
+      if (!count) return absl::DataLossError("a satisfaction counter of schema 1 is malformed");
+      batch.Delete(Handle(Cf::kAggregates), it->key());
+      batch.Merge(Handle(Cf::kAggregates), ToSlice(legacy->key),
+                  ToSlice(EncodeCounterCell(legacy->lane, *count)));
+      resume.assign(it->key().data(), it->key().size());
+      ++n;
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan satisfaction counters"));
+    if (n == 0) break;
+    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                              "migrate satisfaction counters"));
+    moved += n;
+  }
+  if (moved == 0) return absl::OkStatus();
+  // Fold the rows' operands and drop the old keys' tombstones now, rather
+  // than have every scan of the counters step over them until compaction
+  // gets there.
+  const rocksdb::Slice begin(satkeys::kTallyPrefix.data(), satkeys::kTallyPrefix.size());
+  RETURN_IF_ERROR(FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(),
+                                              Handle(Cf::kAggregates), &begin, &upper_slice),
+                            "compact satisfaction counters"));
+  LogInfo(absl::StrCat("schema 2: moved ", moved, " satisfaction counters into rows in ",
+                       absl::FormatDuration(absl::Now() - started)));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) const {

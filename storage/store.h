@@ -46,7 +46,10 @@ namespace rapport::storage {
 
 // The store's schema version. Bump it with a migration when a persisted
 // layout changes incompatibly; a data dir with a newer version is refused.
-inline constexpr uint32_t kSchemaVersion = 1;
+//   1  the first.
+//   2  satisfaction tallies: one counter row per slot, day and kind instead
+//      of one counter per lane (satkeys in key_codec.h).
+inline constexpr uint32_t kSchemaVersion = 2;
 
 struct StoreOptions {
   // Directory of the store; created if missing.
@@ -76,6 +79,9 @@ class WriteBatch {
   void Delete(Cf cf, absl::string_view key);
   // Adds `delta` to the int64 counter at `key` (absent counts as 0).
   void AddCounter(Cf cf, absl::string_view key, int64_t delta);
+  // Adds `delta` to cell `cell` (0, 1, ...) of the counter row at `key`: a
+  // row of counters read with one key (key_codec.h: CounterCell).
+  void AddCounterCell(Cf cf, absl::string_view key, size_t cell, int64_t delta);
   // Precondition: the value at `key` is `value` when the batch is applied, or
   // the key is absent if `value` is nullopt. If not, the whole batch fails
   // with a write conflict (IsWriteConflict()).
@@ -277,6 +283,9 @@ class Store final {
   void Enqueue(WriteBatch batch, std::function<void(absl::Status)> done, bool retry);
   absl::Status OpenDb();
   absl::Status CheckSchema();
+  // Schema 1 to 2: moves every satisfaction tally of one key per lane into
+  // its row. Idempotent.
+  absl::Status MigrateTallyRows();
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
   void CommitLoop();
   // The last number of a log (WriteBatch::AppendToLog), kept by the committer

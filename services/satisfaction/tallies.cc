@@ -66,14 +66,16 @@ const std::array<std::vector<SlotTerm>, kQuartersPerDay + 1>& TermTable() {
   return *table;
 }
 
-absl::Status AddRow(Tally* tally, uint32_t kind, uint32_t lane, absl::string_view value) {
-  auto counter = storage::DecodeCounter(value);
-  if (!counter) return absl::DataLossError("satisfaction counter is malformed");
+// Adds a counter row (one cell per lane, satkeys) to the counts of `kind`.
+absl::Status AddRow(Tally* tally, uint32_t kind, absl::string_view value) {
+  auto cells = storage::CounterCellCount(value);
+  if (!cells) return absl::DataLossError("satisfaction counter is malformed");
   absl::Span<int64_t> counts = tally->Of(static_cast<v1::Survey::Kind>(kind));
-  const keys::TallyLanes lanes = keys::DecodeTallyLanes(*counter);
-  const size_t i = 2 * static_cast<size_t>(lane);
-  if (i < counts.size()) counts[i] += lanes.even;
-  if (i + 1 < counts.size()) counts[i + 1] += lanes.odd;
+  for (size_t lane = 0; lane < *cells && 2 * lane < counts.size(); ++lane) {
+    const keys::TallyLanes lanes = keys::DecodeTallyLanes(storage::CounterCell(value, lane));
+    counts[2 * lane] += lanes.even;
+    if (2 * lane + 1 < counts.size()) counts[2 * lane + 1] += lanes.odd;
+  }
   return absl::OkStatus();
 }
 
@@ -84,7 +86,7 @@ struct SlotRows {
 };
 
 // Scans the keys of one slot with days in [first, last]; `visit` gets each
-// key's day, kind, lane and value.
+// key's day, kind and value.
 absl::Status ScanSlot(
     const storage::Store& store, char scope, absl::string_view scope_id, char level, int slot,
     int64_t first, int64_t last,
@@ -119,13 +121,13 @@ absl::Status ReadSlotRows(const storage::Store& store, char scope, absl::string_
                     [&](const keys::TallySuffix& k, absl::string_view value) {
                       while (i < rows->days.size() && rows->days[i] < k.day) ++i;
                       if (i == rows->days.size() || rows->days[i] != k.day) return absl::OkStatus();
-                      return AddRow(&rows->rows[i], k.kind, k.lane, value);
+                      return AddRow(&rows->rows[i], k.kind, value);
                     });
   }
   for (size_t i = 0; i < rows->days.size(); ++i) {
     RETURN_IF_ERROR(ScanSlot(store, scope, scope_id, level, slot, rows->days[i], rows->days[i],
                              [&](const keys::TallySuffix& k, absl::string_view value) {
-                               return AddRow(&rows->rows[i], k.kind, k.lane, value);
+                               return AddRow(&rows->rows[i], k.kind, value);
                              }));
   }
   return absl::OkStatus();
@@ -174,10 +176,11 @@ void StageTally(storage::WriteBatch& batch, char scope, absl::string_view scope_
   const std::pair<char, int> slots[] = {
       {'D', 0}, {'B', at.quarter / 24}, {'H', at.quarter / 4}, {'Q', at.quarter}};
   for (const auto& [level, slot] : slots) {
-    batch.AddCounter(Cf::kAggregates,
-                     keys::Tally(scope, scope_id, level, static_cast<uint32_t>(slot), at.day,
-                                 static_cast<uint32_t>(kind), lane),
-                     delta);
+    batch.AddCounterCell(
+        Cf::kAggregates,
+        keys::Tally(scope, scope_id, level, static_cast<uint32_t>(slot), at.day,
+                    static_cast<uint32_t>(kind)),
+        lane, delta);
   }
 }
 
@@ -223,9 +226,9 @@ absl::StatusOr<std::vector<Tally>> SumWindows(const storage::Store& store, char 
                              while (next < edge_days.size() && edge_days[next] <= k.day) {
                                before[next++] = running;
                              }
-                             RETURN_IF_ERROR(AddRow(&running, k.kind, k.lane, value));
+                             RETURN_IF_ERROR(AddRow(&running, k.kind, value));
                              if (next > 0 && edge_days[next - 1] == k.day) {
-                               return AddRow(&own[next - 1], k.kind, k.lane, value);
+                               return AddRow(&own[next - 1], k.kind, value);
                              }
                              return absl::OkStatus();
                            }));

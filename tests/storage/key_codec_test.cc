@@ -84,6 +84,34 @@ TEST(KeyCodecTest, CountersRoundTrip) {
   EXPECT_FALSE(DecodeCounter("short").has_value());
 }
 
+TEST(KeyCodecTest, CounterRowsAddCellByCell) {
+  const std::string third = EncodeCounterCell(2, -4);
+  ASSERT_EQ(CounterCellCount(third), 3u);
+  EXPECT_EQ(CounterCell(third, 0), 0);
+  EXPECT_EQ(CounterCell(third, 1), 0);
+  EXPECT_EQ(CounterCell(third, 2), -4);
+  // A one-cell row is a plain counter.
+  EXPECT_EQ(EncodeCounterCell(0, 9), EncodeCounter(9));
+
+  std::string row = EncodeCounter(5);
+  ASSERT_TRUE(AddCounterCells(&row, third));  // Grows to three cells.
+  ASSERT_TRUE(AddCounterCells(&row, EncodeCounterCell(1, 7)));
+  ASSERT_TRUE(AddCounterCells(&row, EncodeCounter(std::numeric_limits<int64_t>::max())));
+  ASSERT_EQ(CounterCellCount(row), 3u);
+  EXPECT_EQ(CounterCell(row, 0), std::numeric_limits<int64_t>::min() + 4);  // Wraps.
+  EXPECT_EQ(CounterCell(row, 1), 7);
+  EXPECT_EQ(CounterCell(row, 2), -4);
+
+  const std::string before = row;
+  EXPECT_FALSE(AddCounterCells(&row, "seven b"));
+  EXPECT_EQ(row, before);
+  std::string empty;
+  EXPECT_FALSE(AddCounterCells(&empty, EncodeCounter(1)));
+  EXPECT_FALSE(CounterCellCount("").has_value());
+  EXPECT_FALSE(CounterCellCount("123456789").has_value());
+  EXPECT_FALSE(DecodeCounter(third).has_value());
+}
+
 TEST(KeyCodecTest, ScheduleKeysRoundTripAndSortByDueTime) {
   const ScheduleKey early{absl::FromUnixSeconds(100), "sla.breach", std::string("t\0x", 3)};
   const ScheduleKey late{absl::FromUnixSeconds(200), "a", "k"};

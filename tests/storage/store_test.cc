@@ -296,6 +296,89 @@ TEST(StoreTest, PutOrDeleteOfACounterKeepsItsPlaceAmongAdditions) {
             std::numeric_limits<int64_t>::min() + 1);
 }
 
+TEST(StoreTest, CounterRowsAddCellByCellInAGroupAndAcrossCommits) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    WriteBatch b;
+    b.AddCounterCell(Cf::kAggregates, "row", 2, 3);
+    b.AddCounterCell(Cf::kAggregates, "row", 0, 1);  // Summed in the group.
+    ASSERT_OK(store->CommitSync(std::move(b)));
+    WriteBatch later;
+    later.AddCounterCell(Cf::kAggregates, "row", 1, -2);  // Merged by RocksDB.
+    later.AddCounterCell(Cf::kAggregates, "row", 2, 1);
+    ASSERT_OK(store->CommitSync(std::move(later)));
+  }
+  auto store = OpenOrDie(dir.path());
+  auto row = store->Get(Cf::kAggregates, "row");
+  ASSERT_OK(row.status());
+  ASSERT_TRUE(row->has_value());
+  ASSERT_EQ(CounterCellCount(**row), 3u);
+  EXPECT_EQ(CounterCell(**row, 0), 1);
+  EXPECT_EQ(CounterCell(**row, 1), -2);
+  EXPECT_EQ(CounterCell(**row, 2), 4);
+  // A row is not a plain counter.
+  EXPECT_THAT(store->GetCounter(Cf::kAggregates, "row"),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(StoreTest, SchemaOneSatisfactionCountersMoveIntoRows) {
+  TempDir dir;
+  const std::string row_a = satkeys::Tally('S', "email", 'D', 0, 20000, 1);
+  const std::string row_b = satkeys::Tally('E', "", 'H', 23, -1, 2);
+  auto legacy = [](const std::string& row, uint32_t lane) {
+    std::string key = row;
+    AppendUint32(&key, lane);
+    return key;
+  };
+  {
+    auto store = OpenOrDie(dir.path());
+    std::string one;
+    AppendUint32(&one, 1);
+    WriteBatch b;
+    b.Put(Cf::kMeta, kMetaSchemaVersionKey, one);
+    b.AddCounter(Cf::kAggregates, legacy(row_a, 0), 4);
+    b.AddCounter(Cf::kAggregates, legacy(row_a, 5), (int64_t{3} << 32) | 2);
+    b.AddCounter(Cf::kAggregates, legacy(row_b, 1), 6);
+    b.AddCounter(Cf::kAggregates, "other", 8);  // Not a tally: left alone.
+    ASSERT_OK(store->CommitSync(std::move(b)));
+    WriteBatch more;  // A second operand of one legacy counter.
+    more.AddCounter(Cf::kAggregates, legacy(row_a, 0), 1);
+    ASSERT_OK(store->CommitSync(std::move(more)));
+  }
+  for (int open = 0; open < 2; ++open) {  // The second open finds nothing to move.
+    auto store = OpenOrDie(dir.path());
+    auto version = store->Get(Cf::kMeta, kMetaSchemaVersionKey);
+    ASSERT_OK(version.status());
+    absl::string_view in = **version;
+    EXPECT_EQ(ConsumeUint32(&in), kSchemaVersion);
+
+    auto a = store->Get(Cf::kAggregates, row_a);
+    ASSERT_OK(a.status());
+    ASSERT_TRUE(a->has_value());
+    ASSERT_EQ(CounterCellCount(**a), 6u);
+    EXPECT_EQ(CounterCell(**a, 0), 5);
+    for (size_t cell = 1; cell < 5; ++cell) EXPECT_EQ(CounterCell(**a, cell), 0);
+    EXPECT_EQ(CounterCell(**a, 5), (int64_t{3} << 32) | 2);
+    auto b = store->Get(Cf::kAggregates, row_b);
+    ASSERT_OK(b.status());
+    ASSERT_TRUE(b->has_value());
+    ASSERT_EQ(CounterCellCount(**b), 2u);
+    EXPECT_EQ(CounterCell(**b, 1), 6);
+    EXPECT_EQ(store->GetCounter(Cf::kAggregates, "other").value(), 8);
+
+    int tallies = 0;
+    ScanOptions scan;
+    scan.prefix = std::string(satkeys::kTallyPrefix);
+    ASSERT_OK(store->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view) {
+      EXPECT_FALSE(satkeys::DecodeLegacyTally(key).has_value()) << "legacy key left";
+      ++tallies;
+      return true;
+    }));
+    EXPECT_EQ(tallies, 2);
+  }
+}
+
 TEST(StoreTest, LogAppendsAreNumberedInCommitOrderWithoutGapsAcrossReopen) {
   TempDir dir;
   constexpr int kThreads = 16;

@@ -265,18 +265,27 @@ TEST(SatKeysTest, IndexEntriesRoundTripNewestFirst) {
 
 TEST(SatKeysTest, TallyKeysRoundTripAndSortByDay) {
   const std::string prefix = keys::TallyNodePrefix('S', "email", 'H', 22);
-  const std::string key = keys::Tally('S', "email", 'H', 22, -3, 1, 5);
+  const std::string key = keys::Tally('S', "email", 'H', 22, -3, 1);
   ASSERT_EQ(key.rfind(prefix, 0), 0u);
   auto suffix = keys::DecodeTallySuffix(absl::string_view(key).substr(prefix.size()));
   ASSERT_TRUE(suffix.has_value());
   EXPECT_EQ(suffix->day, -3);
   EXPECT_EQ(suffix->kind, 1u);
-  EXPECT_EQ(suffix->lane, 5u);
-  EXPECT_LT(keys::Tally('S', "email", 'H', 22, -3, 3, 0),
-            keys::Tally('S', "email", 'H', 22, 2, 1, 0));
+  EXPECT_LT(keys::Tally('S', "email", 'H', 22, -3, 3), keys::Tally('S', "email", 'H', 22, 2, 1));
   EXPECT_GE(key, keys::TallyDayBound('S', "email", 'H', 22, -3));
   EXPECT_LT(key, keys::TallyDayBound('S', "email", 'H', 22, -2));
   EXPECT_EQ(keys::DecodeTallySuffix("bad"), std::nullopt);
+
+  // A schema 1 key is the row's key followed by the lane.
+  std::string legacy = key;
+  storage::AppendUint32(&legacy, 5);
+  auto old = keys::DecodeLegacyTally(legacy);
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->key, key);
+  EXPECT_EQ(old->lane, 5u);
+  EXPECT_EQ(keys::DecodeLegacyTally(key), std::nullopt);
+  EXPECT_EQ(keys::DecodeLegacyTally(legacy + "x"), std::nullopt);
+  EXPECT_EQ(keys::DecodeLegacyTally("sx"), std::nullopt);
 
   // Two counts per counter; negative deltas (withdrawals) come out exact.
   int64_t v = 0;
