@@ -1,5 +1,7 @@
 #include "storage/scheduler.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -156,7 +158,10 @@ void Scheduler::Start() {
   if (running_) return;
   running_ = true;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "rapport-sched");
+    Loop();
+  });
 }
 
 void Scheduler::Stop() {

@@ -187,6 +187,9 @@ struct CheckpointInfo {
 
 class Store;
 
+// A key of a column family as the committer's conflict checks know it: a hash.
+using KeyHash = size_t;
+
 // The read side of an optimistic transaction: reads through it become
 // preconditions of its batch. Created by Store::Transact.
 class Txn {
@@ -302,10 +305,10 @@ class Store final {
   // a Txn older than what is remembered (r < forgotten_through_) falls back to
   // reading the key again and comparing values.
   bool StillCurrent(const WriteBatch::Precondition& pre, absl::Status* error);
-  void RememberWrites(const absl::flat_hash_set<std::string>& cf_keys);
+  void RememberWrites(const absl::flat_hash_set<KeyHash>& keys);
   uint64_t visible_commit() const { return visible_commit_.load(std::memory_order_acquire); }
   std::atomic<uint64_t> visible_commit_{0};
-  absl::flat_hash_map<std::string, uint64_t> last_written_;  // Committer thread only.
+  absl::flat_hash_map<KeyHash, uint64_t> last_written_;  // Committer thread only.
   uint64_t forgotten_through_ = 0;                           // Committer thread only.
   void RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
                   std::shared_ptr<std::function<void(absl::Status)>> done, int attempt);
