@@ -3,6 +3,7 @@
 // and its domain API directly. Timers fire through Scheduler::FireDue after
 // the fake clock moves: nothing sleeps waiting for a timer.
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -989,8 +990,14 @@ TEST_F(EscalationsTest, WatchFiltersAndSeesAutomaticSteps) {
   v1::WatchEscalationsRequest r;
   r.set_state(Esc::OPEN);
   r.set_live_only(true);
+  // A missed change fails the test rather than blocking a Read forever.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   ASSERT_OK(Create("before").status());  // Before the call: skipped (live_only).
   auto reader = stub_->WatchEscalations(&ctx, r);
+  // live_only starts from the last change when the server registers the
+  // watch, which it confirms with the initial metadata: a change made before
+  // that (on a busy machine the stream may not be set up yet) is not live.
+  reader->WaitForInitialMetadata();
   ASSERT_OK(Create("a").status());
   ASSERT_OK(Op("ack", "a").status());  // Filtered out (ACKNOWLEDGED).
   clock_.Advance(absl::Minutes(10));
