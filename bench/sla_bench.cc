@@ -322,8 +322,8 @@ class ComplianceStore final {
       const auto k = static_cast<uint32_t>(kind);
       storage::ScanOptions scan;
       scan.prefix = storage::ticketkeys::CompletionPrefix(scope, scope_id, k);
-      scan.lower = storage::ticketkeys::Completion(scope, scope_id, k, from, 0);
-      scan.upper = storage::ticketkeys::Completion(scope, scope_id, k, to + 1, 0);
+      scan.lower = storage::ticketkeys::CompletionRow(scope, scope_id, k, from);
+      scan.upper = storage::ticketkeys::CompletionRow(scope, scope_id, k, to + 1);
       auto status = domain_->store().ForEach(storage::Cf::kAggregates, scan,
                                              [&keys](absl::string_view, absl::string_view) {
                                                ++keys;

@@ -469,27 +469,45 @@ std::optional<std::string> TicketFromIndex(absl::string_view key) {
   return id;
 }
 
-std::string Completion(char scope, absl::string_view scope_id, uint32_t kind, int64_t day,
-                       uint32_t field) {
+std::string CompletionRow(char scope, absl::string_view scope_id, uint32_t kind, int64_t day) {
   std::string out = CompletionPrefix(scope, scope_id, kind);
   AppendInt64(&out, day);
-  AppendUint32(&out, field);
   return out;
 }
 
 std::string CompletionPrefix(char scope, absl::string_view scope_id, uint32_t kind) {
-  std::string out = "sc";
+  std::string out(kCompletionPrefix);
   out.push_back(scope);
   AppendOrderedString(&out, scope_id);
   AppendUint32(&out, kind);
   return out;
 }
 
-std::optional<CompletionKey> DecodeCompletionSuffix(absl::string_view suffix) {
+std::optional<int64_t> DecodeCompletionRowSuffix(absl::string_view suffix) {
   auto day = ConsumeInt64(&suffix);
-  auto field = ConsumeUint32(&suffix);
-  if (!day || !field || !suffix.empty()) return std::nullopt;
-  return CompletionKey{*day, *field};
+  if (!day || !suffix.empty()) return std::nullopt;
+  return day;
+}
+
+std::optional<LegacyCompletion> DecodeLegacyCompletion(absl::string_view key) {
+  if (!absl::StartsWith(key, kCompletionPrefix)) return std::nullopt;
+  absl::string_view in = key.substr(kCompletionPrefix.size());
+  if (in.empty()) return std::nullopt;
+  in.remove_prefix(1);  // Scope.
+  if (!ConsumeOrderedString(&in) || !ConsumeUint32(&in) || !ConsumeInt64(&in)) return std::nullopt;
+  auto field = ConsumeUint32(&in);
+  if (!field || !in.empty()) return std::nullopt;
+  size_t cell;
+  if (*field == 0) {
+    cell = kCompletionMetCell;
+  } else if (*field == 1) {
+    cell = kCompletionBreachedCell;
+  } else if (*field >= 100 && *field < 100 + 64) {
+    cell = kCompletionFirstBucketCell + (*field - 100);
+  } else {
+    return std::nullopt;
+  }
+  return LegacyCompletion{std::string(key.substr(0, key.size() - 4)), cell};
 }
 
 std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field) {

@@ -236,16 +236,28 @@ std::string OutagePrefix(absl::string_view service_id);
 std::string Index(absl::string_view tag, absl::string_view owner_id, absl::string_view ticket_id);
 std::string IndexPrefix(absl::string_view tag, absl::string_view owner_id);
 std::optional<std::string> TicketFromIndex(absl::string_view key);
-std::string Completion(char scope, absl::string_view scope_id, uint32_t kind, int64_t day,
-                       uint32_t field);
+// Completions of one scope, timer kind and local day: a counter row (in
+// Cf::kAggregates) of kCompletionCells cells: met, breached, then one per
+// business-time bucket. A report reads one row per day, however many tickets
+// completed that day.
+std::string CompletionRow(char scope, absl::string_view scope_id, uint32_t kind, int64_t day);
+inline constexpr size_t kCompletionMetCell = 0;
+inline constexpr size_t kCompletionBreachedCell = 1;
+inline constexpr size_t kCompletionFirstBucketCell = 2;
 // Scan prefix of one scope and timer kind; days follow in order.
 std::string CompletionPrefix(char scope, absl::string_view scope_id, uint32_t kind);
-struct CompletionKey {
-  int64_t day = 0;
-  uint32_t field = 0;
+// The day of what follows CompletionPrefix() in a row's key; nullopt if malformed.
+std::optional<int64_t> DecodeCompletionRowSuffix(absl::string_view suffix);
+// A schema version 2 completion counter, one key per field (0 met,
+// 1 breached, 100 + bucket): the row it belongs to now and its cell; nullopt
+// if `key` is not one.
+struct LegacyCompletion {
+  std::string row;
+  size_t cell = 0;
 };
-// Decodes what follows CompletionPrefix(); nullopt if malformed.
-std::optional<CompletionKey> DecodeCompletionSuffix(absl::string_view suffix);
+std::optional<LegacyCompletion> DecodeLegacyCompletion(absl::string_view key);
+// The prefix of every completion key.
+inline constexpr absl::string_view kCompletionPrefix = "sc";
 std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field);
 
 }  // namespace ticketkeys

@@ -425,6 +425,7 @@ absl::Status Store::CheckSchema() {
     // Each migration is idempotent and leaves the version alone, so a crash
     // in one runs it again at the next start.
     if (*version < 2) RETURN_IF_ERROR(MigrateTallyRows());
+    if (*version < 3) RETURN_IF_ERROR(MigrateCompletionRows());
   }
   // A new store, or an older schema now migrated.
   std::string value;
@@ -437,15 +438,48 @@ absl::Status Store::CheckSchema() {
 }
 
 absl::Status Store::MigrateTallyRows() {
+  const absl::Time started = absl::Now();
+  ASSIGN_OR_RETURN(size_t moved,
+                   MoveCountersIntoRows(satkeys::kTallyPrefix,
+                                        [](absl::string_view key) -> std::optional<CellOfRow> {
+                                          auto legacy = satkeys::DecodeLegacyTally(key);
+                                          if (!legacy) return std::nullopt;
+                                          return CellOfRow{std::move(legacy->key), legacy->lane};
+                                        }));
+  if (moved > 0) {
+    LogInfo(absl::StrCat("schema 2: moved ", moved, " satisfaction counters into rows in ",
+                         absl::FormatDuration(absl::Now() - started)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::MigrateCompletionRows() {
+  const absl::Time started = absl::Now();
+  ASSIGN_OR_RETURN(size_t moved,
+                   MoveCountersIntoRows(ticketkeys::kCompletionPrefix,
+                                        [](absl::string_view key) -> std::optional<CellOfRow> {
+                                          auto legacy = ticketkeys::DecodeLegacyCompletion(key);
+                                          if (!legacy) return std::nullopt;
+                                          return CellOfRow{std::move(legacy->row), legacy->cell};
+                                        }));
+  if (moved > 0) {
+    LogInfo(absl::StrCat("schema 3: moved ", moved, " SLA completion counters into rows in ",
+                         absl::FormatDuration(absl::Now() - started)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> Store::MoveCountersIntoRows(
+    absl::string_view prefix,
+    const std::function<std::optional<CellOfRow>(absl::string_view key)>& legacy_cell) {
   // Chunks of legacy keys, each moved in one atomic write (the old keys
   // deleted, their counts merged into the rows), so the counts are never
   // doubled or lost whenever a crash comes.
   constexpr size_t kChunk = 8192;
-  const std::string upper = PrefixSuccessor(satkeys::kTallyPrefix);
+  const std::string upper = PrefixSuccessor(prefix);
   const rocksdb::Slice upper_slice(upper);
-  std::string resume(satkeys::kTallyPrefix);
+  std::string resume(prefix);
   size_t moved = 0;
-  const absl::Time started = absl::Now();
   for (;;) {
     rocksdb::ReadOptions read_options;
     read_options.iterate_upper_bound = &upper_slice;
@@ -453,33 +487,33 @@ absl::Status Store::MigrateTallyRows() {
     rocksdb::WriteBatch batch;
     size_t n = 0;
     for (it->Seek(ToSlice(resume)); it->Valid() && n < kChunk; it->Next()) {
-      auto legacy = satkeys::DecodeLegacyTally(ToView(it->key()));
+      auto legacy = legacy_cell(ToView(it->key()));
       if (!legacy) continue;  // A row already.
       auto count = DecodeCounter(ToView(it->value()));
-      if (!count) return absl::DataLossError("a satisfaction counter of schema 1 is malformed");
+      if (!count) {
+        return absl::DataLossError(
+            absl::StrCat("a counter under \"", prefix, "\" of the old schema is malformed"));
+      }
       batch.Delete(Handle(Cf::kAggregates), it->key());
-      batch.Merge(Handle(Cf::kAggregates), ToSlice(legacy->key),
-                  ToSlice(EncodeCounterCell(legacy->lane, *count)));
+      batch.Merge(Handle(Cf::kAggregates), ToSlice(legacy->row),
+                  ToSlice(EncodeCounterCell(legacy->cell, *count)));
       resume.assign(it->key().data(), it->key().size());
       ++n;
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "scan satisfaction counters"));
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan counters to migrate"));
     if (n == 0) break;
-    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
-                              "migrate satisfaction counters"));
+    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "migrate counters"));
     moved += n;
   }
-  if (moved == 0) return absl::OkStatus();
+  if (moved == 0) return moved;
   // Fold the rows' operands and drop the old keys' tombstones now, rather
   // than have every scan of the counters step over them until compaction
   // gets there.
-  const rocksdb::Slice begin(satkeys::kTallyPrefix.data(), satkeys::kTallyPrefix.size());
+  const rocksdb::Slice begin(prefix.data(), prefix.size());
   RETURN_IF_ERROR(FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(),
                                               Handle(Cf::kAggregates), &begin, &upper_slice),
-                            "compact satisfaction counters"));
-  LogInfo(absl::StrCat("schema 2: moved ", moved, " satisfaction counters into rows in ",
-                       absl::FormatDuration(absl::Now() - started)));
-  return absl::OkStatus();
+                            "compact migrated counters"));
+  return moved;
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) const {

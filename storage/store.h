@@ -49,7 +49,9 @@ namespace rapport::storage {
 //   1  the first.
 //   2  satisfaction tallies: one counter row per slot, day and kind instead
 //      of one counter per lane (satkeys in key_codec.h).
-inline constexpr uint32_t kSchemaVersion = 2;
+//   3  SLA completions: one counter row per scope, timer kind and day instead
+//      of one counter per field (ticketkeys::CompletionRow).
+inline constexpr uint32_t kSchemaVersion = 3;
 
 struct StoreOptions {
   // Directory of the store; created if missing.
@@ -289,6 +291,17 @@ class Store final {
   // Schema 1 to 2: moves every satisfaction tally of one key per lane into
   // its row. Idempotent.
   absl::Status MigrateTallyRows();
+  absl::Status MigrateCompletionRows();
+  // Moves the one-cell counters under `prefix` that `legacy_cell` recognizes
+  // into the cells of their rows, in atomic chunks (a crash leaves each
+  // counter in exactly one place); returns how many moved.
+  struct CellOfRow {
+    std::string row;
+    size_t cell = 0;
+  };
+  absl::StatusOr<size_t> MoveCountersIntoRows(
+      absl::string_view prefix,
+      const std::function<std::optional<CellOfRow>(absl::string_view key)>& legacy_cell);
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
   void CommitLoop();
   // The last number of a log (WriteBatch::AppendToLog), kept by the committer

@@ -81,14 +81,11 @@ void CountCompletion(storage::WriteBatch& batch, const internal::v1::CountedComp
   // the agreement and service scopes.
   for (const auto& [scope, id] : ScopesOf(c, ticket)) {
     if (scope == 'R' && c.agreement_type() != v1::Agreement::SLA) continue;
-    batch.AddCounter(Cf::kAggregates,
-                     keys::Completion(scope, id, static_cast<uint32_t>(c.kind()), c.day(),
-                                      c.breached() ? 1 : 0),
-                     delta);
-    batch.AddCounter(Cf::kAggregates,
-                     keys::Completion(scope, id, static_cast<uint32_t>(c.kind()), c.day(),
-                                      100 + static_cast<uint32_t>(c.bucket())),
-                     delta);
+    const std::string row = keys::CompletionRow(scope, id, static_cast<uint32_t>(c.kind()), c.day());
+    batch.AddCounterCell(Cf::kAggregates, row,
+                         c.breached() ? keys::kCompletionBreachedCell : keys::kCompletionMetCell, delta);
+    batch.AddCounterCell(Cf::kAggregates, row,
+                         keys::kCompletionFirstBucketCell + static_cast<size_t>(c.bucket()), delta);
   }
 }
 
@@ -713,23 +710,42 @@ void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::
       std::move(done));
 }
 
+absl::Status Tickets::ForEachCompletionRow(
+    char scope, absl::string_view scope_id, v1::TimerKind kind, int64_t from_day, int64_t to_day,
+    const std::function<void(absl::string_view row, size_t cells)>& fn) const {
+  const auto k = static_cast<uint32_t>(kind);
+  const std::string prefix = keys::CompletionPrefix(scope, scope_id, k);
+  storage::ScanOptions scan;
+  scan.prefix = prefix;
+  scan.lower = keys::CompletionRow(scope, scope_id, k, from_day);
+  scan.upper = keys::CompletionRow(scope, scope_id, k, to_day + 1);
+  absl::Status status;
+  RETURN_IF_ERROR(store_->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view value) {
+    auto cells = storage::CounterCellCount(value);
+    if (!keys::DecodeCompletionRowSuffix(key.substr(prefix.size())) || !cells) {
+      status = absl::DataLossError("a completion counter row is malformed");
+      return false;
+    }
+    fn(value, *cells);
+    return true;
+  }));
+  return status;
+}
+
 absl::StatusOr<ComplianceCounts> Tickets::CountCompletions(char scope, absl::string_view scope_id,
                                                            v1::TimerKind kind, int64_t from_day,
                                                            int64_t to_day) const {
   ComplianceCounts counts;
-  const std::string prefix = keys::CompletionPrefix(scope, scope_id, static_cast<uint32_t>(kind));
-  storage::ScanOptions scan;
-  scan.prefix = prefix;
-  scan.lower = keys::Completion(scope, scope_id, static_cast<uint32_t>(kind), from_day, 0);
-  scan.upper = keys::Completion(scope, scope_id, static_cast<uint32_t>(kind), to_day + 1, 0);
-  RETURN_IF_ERROR(store_->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view value) {
-    auto k = keys::DecodeCompletionSuffix(key.substr(prefix.size()));
-    auto n = storage::DecodeCounter(value);
-    if (!k || !n) return true;
-    if (k->field == 0) counts.met += *n;
-    if (k->field == 1) counts.breached += *n;
-    return true;
-  }));
+  RETURN_IF_ERROR(ForEachCompletionRow(scope, scope_id, kind, from_day, to_day,
+                                       [&counts](absl::string_view row, size_t cells) {
+                                         if (cells > keys::kCompletionMetCell) {
+                                           counts.met += storage::CounterCell(row, keys::kCompletionMetCell);
+                                         }
+                                         if (cells > keys::kCompletionBreachedCell) {
+                                           counts.breached +=
+                                               storage::CounterCell(row, keys::kCompletionBreachedCell);
+                                         }
+                                       }));
   return counts;
 }
 
@@ -806,20 +822,20 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
   for (auto [kind, out] : {std::pair{v1::FIRST_RESPONSE, report.mutable_response()},
                            std::pair{v1::RESOLUTION, report.mutable_resolution()}}) {
     std::vector<int64_t> hist(Buckets().size(), 0);
-    const std::string prefix = keys::CompletionPrefix(scope, scope_id, static_cast<uint32_t>(kind));
-    storage::ScanOptions scan;
-    scan.prefix = prefix;
-    scan.lower = keys::Completion(scope, scope_id, static_cast<uint32_t>(kind), from_day, 0);
-    scan.upper = keys::Completion(scope, scope_id, static_cast<uint32_t>(kind), to_day + 1, 0);
-    RETURN_IF_ERROR(store_->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view value) {
-      auto k = keys::DecodeCompletionSuffix(key.substr(prefix.size()));
-      auto n = storage::DecodeCounter(value);
-      if (!k || !n) return true;
-      if (k->field == 0) out->set_met(out->met() + *n);
-      if (k->field == 1) out->set_breached(out->breached() + *n);
-      if (k->field >= 100 && k->field - 100 < hist.size()) hist[k->field - 100] += *n;
-      return true;
-    }));
+    int64_t met = 0, breached = 0;
+    RETURN_IF_ERROR(ForEachCompletionRow(
+        scope, scope_id, kind, from_day, to_day, [&](absl::string_view row, size_t cells) {
+          if (cells > keys::kCompletionMetCell) met += storage::CounterCell(row, keys::kCompletionMetCell);
+          if (cells > keys::kCompletionBreachedCell) {
+            breached += storage::CounterCell(row, keys::kCompletionBreachedCell);
+          }
+          for (size_t cell = keys::kCompletionFirstBucketCell;
+               cell < cells && cell - keys::kCompletionFirstBucketCell < hist.size(); ++cell) {
+            hist[cell - keys::kCompletionFirstBucketCell] += storage::CounterCell(row, cell);
+          }
+        }));
+    out->set_met(met);
+    out->set_breached(breached);
     out->set_completed(out->met() + out->breached());
     out->set_compliance_percent(out->completed() == 0 ? 100.0 : 100.0 * out->met() / out->completed());
     FillPercentiles(hist, out);

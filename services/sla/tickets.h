@@ -95,6 +95,11 @@ class Tickets final {
   absl::StatusOr<int64_t> OpenCount(char scope, absl::string_view scope_id, int field) const;
 
  private:
+  // Calls `fn` with each completion row (keys::CompletionRow) of `kind` in
+  // [from_day, to_day] and its number of cells; DATA_LOSS for a malformed one.
+  absl::Status ForEachCompletionRow(char scope, absl::string_view scope_id, v1::TimerKind kind,
+                                    int64_t from_day, int64_t to_day,
+                                    const std::function<void(absl::string_view row, size_t cells)>& fn) const;
   // How the crossings the timers show at `now` are taken.
   enum class Crossings {
     // All of them (the schedule's firing).

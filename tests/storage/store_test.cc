@@ -379,6 +379,66 @@ TEST(StoreTest, SchemaOneSatisfactionCountersMoveIntoRows) {
   }
 }
 
+TEST(StoreTest, SchemaTwoCompletionCountersMoveIntoRows) {
+  TempDir dir;
+  const std::string row_a = ticketkeys::CompletionRow('A', "gold", 2, 20400);
+  const std::string row_b = ticketkeys::CompletionRow('S', "email", 1, -3);
+  auto legacy = [](const std::string& row, uint32_t field) {
+    std::string key = row;
+    AppendUint32(&key, field);
+    return key;
+  };
+  {
+    auto store = OpenOrDie(dir.path());
+    std::string two;
+    AppendUint32(&two, 2);
+    WriteBatch b;
+    b.Put(Cf::kMeta, kMetaSchemaVersionKey, two);
+    b.AddCounter(Cf::kAggregates, legacy(row_a, 0), 7);    // met
+    b.AddCounter(Cf::kAggregates, legacy(row_a, 1), 2);    // breached
+    b.AddCounter(Cf::kAggregates, legacy(row_a, 103), 9);  // bucket 3
+    b.AddCounter(Cf::kAggregates, legacy(row_b, 115), 1);  // bucket 15
+    b.AddCounter(Cf::kAggregates, ticketkeys::OpenCount('S', "email", 0), 4);  // Not one.
+    ASSERT_OK(store->CommitSync(std::move(b)));
+    WriteBatch more;  // A second operand of one legacy counter.
+    more.AddCounter(Cf::kAggregates, legacy(row_a, 0), 1);
+    ASSERT_OK(store->CommitSync(std::move(more)));
+  }
+  for (int open = 0; open < 2; ++open) {  // The second open finds nothing to move.
+    auto store = OpenOrDie(dir.path());
+    auto version = store->Get(Cf::kMeta, kMetaSchemaVersionKey);
+    ASSERT_OK(version.status());
+    absl::string_view in = **version;
+    EXPECT_EQ(ConsumeUint32(&in), kSchemaVersion);
+
+    auto a = store->Get(Cf::kAggregates, row_a);
+    ASSERT_OK(a.status());
+    ASSERT_TRUE(a->has_value());
+    ASSERT_EQ(CounterCellCount(**a), ticketkeys::kCompletionFirstBucketCell + 4);
+    EXPECT_EQ(CounterCell(**a, ticketkeys::kCompletionMetCell), 8);
+    EXPECT_EQ(CounterCell(**a, ticketkeys::kCompletionBreachedCell), 2);
+    EXPECT_EQ(CounterCell(**a, ticketkeys::kCompletionFirstBucketCell + 2), 0);
+    EXPECT_EQ(CounterCell(**a, ticketkeys::kCompletionFirstBucketCell + 3), 9);
+    auto b = store->Get(Cf::kAggregates, row_b);
+    ASSERT_OK(b.status());
+    ASSERT_TRUE(b->has_value());
+    ASSERT_EQ(CounterCellCount(**b), ticketkeys::kCompletionFirstBucketCell + 16);
+    EXPECT_EQ(CounterCell(**b, ticketkeys::kCompletionFirstBucketCell + 15), 1);
+    EXPECT_EQ(CounterCell(**b, ticketkeys::kCompletionMetCell), 0);
+    EXPECT_EQ(store->GetCounter(Cf::kAggregates, ticketkeys::OpenCount('S', "email", 0)).value(), 4);
+
+    int rows = 0;
+    ScanOptions scan;
+    scan.prefix = std::string(ticketkeys::kCompletionPrefix);
+    ASSERT_OK(store->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view) {
+      EXPECT_FALSE(ticketkeys::DecodeLegacyCompletion(key).has_value()) << "legacy key left";
+      ++rows;
+      return true;
+    }));
+    EXPECT_EQ(rows, 2);
+  }
+}
+
 TEST(StoreTest, LogAppendsAreNumberedInCommitOrderWithoutGapsAcrossReopen) {
   TempDir dir;
   constexpr int kThreads = 16;
