@@ -8,9 +8,9 @@
 // 1,000,000), for the agreement, the service and the relationship (the
 // first two also compute availability from the service's outages), over the
 // month, the quarter and the rolling 90 days up to 2026-11-20. counters_read
-// is how many completion counters the report reads (it grows with the tickets
-// until every day has all of its counters; cpu/counter in the ratios divides
-// that out). The tickets are spread evenly over the year before, every one
+// is how many completion counter rows the report reads (one per local day and
+// timer kind with any completion: it grows with the tickets only until every
+// day has one; cpu/counter in the ratios divides that out). The tickets are spread evenly over the year before, every one
 // opened and resolved through the domain (Tickets::RecordTicketEvent:
 // records, indexes, compliance counters, schedule), P1 and P3 in turn,
 // resolved after 30 min, 2 h, 6 h or 30 h, so that responses and resolutions
@@ -428,10 +428,10 @@ class ComplianceStore final {
                  2.0 * static_cast<double>(tickets_) / seconds);
   }
 
-  // How many of the agreement's completion counters the quarter's report
-  // reads, against the most there can be (per local day and timer kind: met,
-  // breached and 16 histogram buckets): once every counter exists, more
-  // tickets only change values, so a report reads the same keys.
+  // How many of the agreement's completion counter rows the quarter's report
+  // reads, against the most there can be (one per local day and timer kind,
+  // its cells met, breached and 16 histogram buckets): once every day has its
+  // rows, more tickets only change values, so a report reads the same keys.
   void PrintCounterDensity() {
     absl::TimeZone berlin;
     if (!absl::LoadTimeZone("Europe/Berlin", &berlin)) Die("no Europe/Berlin zone");
@@ -441,10 +441,10 @@ class ComplianceStore final {
     const int64_t keys =
         CountersIn('A', "gold", "Europe/Berlin", absl::FromCivil(first, berlin), kEnd + absl::Hours(24));
     std::fprintf(stderr,
-                 "%lld tickets: the quarter's report of agreement gold reads %lld completion counters "
-                 "(at most %lld: %lld days with data x 2 kinds x 18)\n",
+                 "%lld tickets: the quarter's report of agreement gold reads %lld completion counter rows "
+                 "(at most %lld: %lld days x 2 kinds)\n",
                  static_cast<long long>(tickets_), static_cast<long long>(keys),
-                 static_cast<long long>(days * 2 * 18), static_cast<long long>(days));
+                 static_cast<long long>(days * 2), static_cast<long long>(days));
   }
 
   const int64_t tickets_;
@@ -502,7 +502,7 @@ void BM_ComplianceReport(benchmark::State& state, LazyComplianceStore* lazy, std
   }
   if (!last) return;
   // Timers completed in the period (response and resolution): what the
-  // report sums; and the counters it reads to get there (agreements report
+  // report sums; and the counter rows it reads to get there (agreements report
   // in the calendar's zone, services and relationships in UTC).
   state.counters["completed"] = static_cast<double>(last->combined().completed());
   const char kind = absl::StartsWith(scope, "agreements/") ? 'A'
@@ -685,7 +685,7 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
-  // cpu/counter: CPU time per completion counter a report reads.
+  // cpu/counter: CPU time per completion counter row a report reads.
   rapport::bench::RatioReporter reporter([](rapport::bench::RatioReporter::Figures& f) {
     if (f["counters_read"] > 0) f["cpu_per_counter"] = f["cpu"] / f["counters_read"];
   });
@@ -694,7 +694,7 @@ int main(int argc, char** argv) {
 
   std::printf("\nGetComplianceReport: time with %lld tickets / time with %lld (target: at most 1.5)\n",
               static_cast<long long>(sla::g_large), static_cast<long long>(sla::g_small));
-  std::printf("  (counters: the completion counters the report reads; cpu/counter: CPU time per counter read)\n");
+  std::printf("  (counters: the completion counter rows the report reads; cpu/counter: CPU time per row read)\n");
   std::printf("  %-40s %11s %11s %11s %11s\n", "", "real", "cpu", "counters", "cpu/counter");
   for (const auto& [scope, name] : sla::kScopes) {
     for (const auto& period : sla::kPeriods) {
