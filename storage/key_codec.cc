@@ -489,7 +489,7 @@ std::optional<int64_t> DecodeCompletionRowSuffix(absl::string_view suffix) {
   return day;
 }
 
-std::optional<LegacyCompletion> DecodeLegacyCompletion(absl::string_view key) {
+std::optional<LegacyCounterCell> DecodeLegacyCompletion(absl::string_view key) {
   if (!absl::StartsWith(key, kCompletionPrefix)) return std::nullopt;
   absl::string_view in = key.substr(kCompletionPrefix.size());
   if (in.empty()) return std::nullopt;
@@ -507,7 +507,7 @@ std::optional<LegacyCompletion> DecodeLegacyCompletion(absl::string_view key) {
   } else {
     return std::nullopt;
   }
-  return LegacyCompletion{std::string(key.substr(0, key.size() - 4)), cell};
+  return LegacyCounterCell{std::string(key.substr(0, key.size() - 4)), cell};
 }
 
 std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field) {
@@ -801,7 +801,7 @@ std::optional<TallySuffix> DecodeTallySuffix(absl::string_view suffix) {
   return TallySuffix{*day, *kind};
 }
 
-std::optional<LegacyTally> DecodeLegacyTally(absl::string_view key) {
+std::optional<LegacyCounterCell> DecodeLegacyTally(absl::string_view key) {
   if (!absl::StartsWith(key, kTallyPrefix)) return std::nullopt;
   absl::string_view in = key.substr(kTallyPrefix.size());
   if (in.empty()) return std::nullopt;
@@ -811,7 +811,7 @@ std::optional<LegacyTally> DecodeLegacyTally(absl::string_view key) {
   if (!ConsumeUint32(&in) || !ConsumeInt64(&in) || !ConsumeUint32(&in)) return std::nullopt;
   auto lane = ConsumeUint32(&in);
   if (!lane || !in.empty()) return std::nullopt;
-  return LegacyTally{std::string(key.substr(0, key.size() - 4)), *lane};
+  return LegacyCounterCell{std::string(key.substr(0, key.size() - 4)), *lane};
 }
 
 int64_t TallyDelta(bool odd, int sign) {

@@ -60,6 +60,12 @@ int64_t CounterCell(absl::string_view value, size_t cell);
 // size; sums wrap modulo 2^64. False (and `*row` unchanged) if either is
 // malformed.
 bool AddCounterCells(std::string* row, absl::string_view delta);
+// A counter of an older schema that kept one key per cell: the key of the
+// row it belongs to now, and its cell there.
+struct LegacyCounterCell {
+  std::string row;
+  size_t cell = 0;
+};
 
 // Schedule entry key in Cf::kSchedule:
 //
@@ -251,11 +257,7 @@ std::optional<int64_t> DecodeCompletionRowSuffix(absl::string_view suffix);
 // A schema version 2 completion counter, one key per field (0 met,
 // 1 breached, 100 + bucket): the row it belongs to now and its cell; nullopt
 // if `key` is not one.
-struct LegacyCompletion {
-  std::string row;
-  size_t cell = 0;
-};
-std::optional<LegacyCompletion> DecodeLegacyCompletion(absl::string_view key);
+std::optional<LegacyCounterCell> DecodeLegacyCompletion(absl::string_view key);
 // The prefix of every completion key.
 inline constexpr absl::string_view kCompletionPrefix = "sc";
 std::string OpenCount(char scope, absl::string_view scope_id, uint32_t field);
@@ -451,13 +453,9 @@ struct TallySuffix {
 };
 // Decodes what follows TallyNodePrefix(); nullopt if malformed.
 std::optional<TallySuffix> DecodeTallySuffix(absl::string_view suffix);
-// A schema version 1 tally key, which ended with the lane: the key it has
-// now and the lane (its cell); nullopt if `key` is not one.
-struct LegacyTally {
-  std::string key;
-  uint32_t lane = 0;
-};
-std::optional<LegacyTally> DecodeLegacyTally(absl::string_view key);
+// A schema version 1 tally key, which ended with the lane: the row's key and
+// the lane (its cell); nullopt if `key` is not one.
+std::optional<LegacyCounterCell> DecodeLegacyTally(absl::string_view key);
 // The counter delta that adds `sign` (+1 or -1) answers with an even
 // (`odd` false) or odd offset to a lane.
 int64_t TallyDelta(bool odd, int sign);

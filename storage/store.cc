@@ -424,8 +424,15 @@ absl::Status Store::CheckSchema() {
     if (*version == kSchemaVersion) return absl::OkStatus();
     // Each migration is idempotent and leaves the version alone, so a crash
     // in one runs it again at the next start.
-    if (*version < 2) RETURN_IF_ERROR(MigrateTallyRows());
-    if (*version < 3) RETURN_IF_ERROR(MigrateCompletionRows());
+    if (*version < 2) {
+      RETURN_IF_ERROR(MoveCountersIntoRows(satkeys::kTallyPrefix, &satkeys::DecodeLegacyTally,
+                                           "satisfaction counters"));
+    }
+    if (*version < 3) {
+      RETURN_IF_ERROR(MoveCountersIntoRows(ticketkeys::kCompletionPrefix,
+                                           &ticketkeys::DecodeLegacyCompletion,
+                                           "SLA completion counters"));
+    }
   }
   // A new store, or an older schema now migrated.
   std::string value;
@@ -437,41 +444,10 @@ absl::Status Store::CheckSchema() {
                    "write schema version");
 }
 
-absl::Status Store::MigrateTallyRows() {
-  const absl::Time started = absl::Now();
-  ASSIGN_OR_RETURN(size_t moved,
-                   MoveCountersIntoRows(satkeys::kTallyPrefix,
-                                        [](absl::string_view key) -> std::optional<CellOfRow> {
-                                          auto legacy = satkeys::DecodeLegacyTally(key);
-                                          if (!legacy) return std::nullopt;
-                                          return CellOfRow{std::move(legacy->key), legacy->lane};
-                                        }));
-  if (moved > 0) {
-    LogInfo(absl::StrCat("schema 2: moved ", moved, " satisfaction counters into rows in ",
-                         absl::FormatDuration(absl::Now() - started)));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Store::MigrateCompletionRows() {
-  const absl::Time started = absl::Now();
-  ASSIGN_OR_RETURN(size_t moved,
-                   MoveCountersIntoRows(ticketkeys::kCompletionPrefix,
-                                        [](absl::string_view key) -> std::optional<CellOfRow> {
-                                          auto legacy = ticketkeys::DecodeLegacyCompletion(key);
-                                          if (!legacy) return std::nullopt;
-                                          return CellOfRow{std::move(legacy->row), legacy->cell};
-                                        }));
-  if (moved > 0) {
-    LogInfo(absl::StrCat("schema 3: moved ", moved, " SLA completion counters into rows in ",
-                         absl::FormatDuration(absl::Now() - started)));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<size_t> Store::MoveCountersIntoRows(
+absl::Status Store::MoveCountersIntoRows(
     absl::string_view prefix,
-    const std::function<std::optional<CellOfRow>(absl::string_view key)>& legacy_cell) {
+    std::optional<LegacyCounterCell> (*legacy_cell)(absl::string_view key),
+    absl::string_view what) {
   // Chunks of legacy keys, each moved in one atomic write (the old keys
   // deleted, their counts merged into the rows), so the counts are never
   // doubled or lost whenever a crash comes.
@@ -480,6 +456,7 @@ absl::StatusOr<size_t> Store::MoveCountersIntoRows(
   const rocksdb::Slice upper_slice(upper);
   std::string resume(prefix);
   size_t moved = 0;
+  const absl::Time started = absl::Now();
   for (;;) {
     rocksdb::ReadOptions read_options;
     read_options.iterate_upper_bound = &upper_slice;
@@ -505,7 +482,7 @@ absl::StatusOr<size_t> Store::MoveCountersIntoRows(
     RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "migrate counters"));
     moved += n;
   }
-  if (moved == 0) return moved;
+  if (moved == 0) return absl::OkStatus();
   // Fold the rows' operands and drop the old keys' tombstones now, rather
   // than have every scan of the counters step over them until compaction
   // gets there.
@@ -513,7 +490,9 @@ absl::StatusOr<size_t> Store::MoveCountersIntoRows(
   RETURN_IF_ERROR(FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(),
                                               Handle(Cf::kAggregates), &begin, &upper_slice),
                             "compact migrated counters"));
-  return moved;
+  LogInfo(absl::StrCat("upgrade to schema ", kSchemaVersion, ": moved ", moved, " ", what,
+                       " into rows in ", absl::FormatDuration(absl::Now() - started)));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) const {

@@ -290,18 +290,12 @@ class Store final {
   absl::Status CheckSchema();
   // Schema 1 to 2: moves every satisfaction tally of one key per lane into
   // its row. Idempotent.
-  absl::Status MigrateTallyRows();
-  absl::Status MigrateCompletionRows();
   // Moves the one-cell counters under `prefix` that `legacy_cell` recognizes
-  // into the cells of their rows, in atomic chunks (a crash leaves each
-  // counter in exactly one place); returns how many moved.
-  struct CellOfRow {
-    std::string row;
-    size_t cell = 0;
-  };
-  absl::StatusOr<size_t> MoveCountersIntoRows(
-      absl::string_view prefix,
-      const std::function<std::optional<CellOfRow>(absl::string_view key)>& legacy_cell);
+  // (`what` they are, for the log) into the cells of their rows, in atomic
+  // chunks: a crash leaves each counter in exactly one place.
+  absl::Status MoveCountersIntoRows(absl::string_view prefix,
+                                    std::optional<LegacyCounterCell> (*legacy_cell)(absl::string_view key),
+                                    absl::string_view what);
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
   void CommitLoop();
   // The last number of a log (WriteBatch::AppendToLog), kept by the committer

@@ -281,8 +281,8 @@ TEST(SatKeysTest, TallyKeysRoundTripAndSortByDay) {
   storage::AppendUint32(&legacy, 5);
   auto old = keys::DecodeLegacyTally(legacy);
   ASSERT_TRUE(old.has_value());
-  EXPECT_EQ(old->key, key);
-  EXPECT_EQ(old->lane, 5u);
+  EXPECT_EQ(old->row, key);
+  EXPECT_EQ(old->cell, 5u);
   EXPECT_EQ(keys::DecodeLegacyTally(key), std::nullopt);
   EXPECT_EQ(keys::DecodeLegacyTally(legacy + "x"), std::nullopt);
   EXPECT_EQ(keys::DecodeLegacyTally("sx"), std::nullopt);
