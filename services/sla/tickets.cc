@@ -710,23 +710,28 @@ void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::
       std::move(done));
 }
 
-absl::Status Tickets::ForEachCompletionRow(
-    char scope, absl::string_view scope_id, v1::TimerKind kind, int64_t from_day, int64_t to_day,
-    const std::function<void(absl::string_view row, size_t cells)>& fn) const {
+absl::Status Tickets::SumCompletions(char scope, absl::string_view scope_id, v1::TimerKind kind,
+                                    int64_t from_day, int64_t to_day, ComplianceCounts* counts,
+                                    std::vector<int64_t>* histogram) const {
   const auto k = static_cast<uint32_t>(kind);
   const std::string prefix = keys::CompletionPrefix(scope, scope_id, k);
   storage::ScanOptions scan;
   scan.prefix = prefix;
   scan.lower = keys::CompletionRow(scope, scope_id, k, from_day);
   scan.upper = keys::CompletionRow(scope, scope_id, k, to_day + 1);
+  histogram->assign(Buckets().size(), 0);
   absl::Status status;
-  RETURN_IF_ERROR(store_->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view value) {
-    auto cells = storage::CounterCellCount(value);
+  RETURN_IF_ERROR(store_->ForEach(Cf::kAggregates, scan, [&](absl::string_view key, absl::string_view row) {
+    auto cells = storage::CounterCellCount(row);
     if (!keys::DecodeCompletionRowSuffix(key.substr(prefix.size())) || !cells) {
       status = absl::DataLossError("a completion counter row is malformed");
       return false;
     }
-    fn(value, *cells);
+    // A row is as long as its highest cell written: the missing ones are 0.
+    auto cell = [&](size_t i) { return i < *cells ? storage::CounterCell(row, i) : int64_t{0}; };
+    counts->met += cell(keys::kCompletionMetCell);
+    counts->breached += cell(keys::kCompletionBreachedCell);
+    for (size_t b = 0; b < histogram->size(); ++b) (*histogram)[b] += cell(keys::kCompletionFirstBucketCell + b);
     return true;
   }));
   return status;
@@ -736,16 +741,8 @@ absl::StatusOr<ComplianceCounts> Tickets::CountCompletions(char scope, absl::str
                                                            v1::TimerKind kind, int64_t from_day,
                                                            int64_t to_day) const {
   ComplianceCounts counts;
-  RETURN_IF_ERROR(ForEachCompletionRow(scope, scope_id, kind, from_day, to_day,
-                                       [&counts](absl::string_view row, size_t cells) {
-                                         if (cells > keys::kCompletionMetCell) {
-                                           counts.met += storage::CounterCell(row, keys::kCompletionMetCell);
-                                         }
-                                         if (cells > keys::kCompletionBreachedCell) {
-                                           counts.breached +=
-                                               storage::CounterCell(row, keys::kCompletionBreachedCell);
-                                         }
-                                       }));
+  std::vector<int64_t> histogram;
+  RETURN_IF_ERROR(SumCompletions(scope, scope_id, kind, from_day, to_day, &counts, &histogram));
   return counts;
 }
 
@@ -821,21 +818,11 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
   std::vector<int64_t> combined_hist(Buckets().size(), 0);
   for (auto [kind, out] : {std::pair{v1::FIRST_RESPONSE, report.mutable_response()},
                            std::pair{v1::RESOLUTION, report.mutable_resolution()}}) {
-    std::vector<int64_t> hist(Buckets().size(), 0);
-    int64_t met = 0, breached = 0;
-    RETURN_IF_ERROR(ForEachCompletionRow(
-        scope, scope_id, kind, from_day, to_day, [&](absl::string_view row, size_t cells) {
-          if (cells > keys::kCompletionMetCell) met += storage::CounterCell(row, keys::kCompletionMetCell);
-          if (cells > keys::kCompletionBreachedCell) {
-            breached += storage::CounterCell(row, keys::kCompletionBreachedCell);
-          }
-          for (size_t cell = keys::kCompletionFirstBucketCell;
-               cell < cells && cell - keys::kCompletionFirstBucketCell < hist.size(); ++cell) {
-            hist[cell - keys::kCompletionFirstBucketCell] += storage::CounterCell(row, cell);
-          }
-        }));
-    out->set_met(met);
-    out->set_breached(breached);
+    ComplianceCounts counts;
+    std::vector<int64_t> hist;
+    RETURN_IF_ERROR(SumCompletions(scope, scope_id, kind, from_day, to_day, &counts, &hist));
+    out->set_met(counts.met);
+    out->set_breached(counts.breached);
     out->set_completed(out->met() + out->breached());
     out->set_compliance_percent(out->completed() == 0 ? 100.0 : 100.0 * out->met() / out->completed());
     FillPercentiles(hist, out);

@@ -95,11 +95,12 @@ class Tickets final {
   absl::StatusOr<int64_t> OpenCount(char scope, absl::string_view scope_id, int field) const;
 
  private:
-  // Calls `fn` with each completion row (keys::CompletionRow) of `kind` in
-  // [from_day, to_day] and its number of cells; DATA_LOSS for a malformed one.
-  absl::Status ForEachCompletionRow(char scope, absl::string_view scope_id, v1::TimerKind kind,
-                                    int64_t from_day, int64_t to_day,
-                                    const std::function<void(absl::string_view row, size_t cells)>& fn) const;
+  // The completion rows (keys::CompletionRow) of `kind` in [from_day,
+  // to_day] summed: met and breached into `counts`, the business-time buckets
+  // into `histogram` (one per Buckets() entry); DATA_LOSS for a malformed row.
+  absl::Status SumCompletions(char scope, absl::string_view scope_id, v1::TimerKind kind,
+                              int64_t from_day, int64_t to_day, ComplianceCounts* counts,
+                              std::vector<int64_t>* histogram) const;
   // How the crossings the timers show at `now` are taken.
   enum class Crossings {
     // All of them (the schedule's firing).
