@@ -15,33 +15,52 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-absl::Status CheckFields(const Message& message, const std::string& path, size_t max_string,
+// Where a field is, as a chain from the request down: the text of the path
+// ("catalog.agreements[3].description") is built only for an error message,
+// so that checking a request that is within its limits allocates nothing.
+struct FieldPath {
+  const FieldPath* parent = nullptr;
+  const FieldDescriptor* field = nullptr;
+  int index = -1;  // Entry of a repeated field, or -1.
+
+  std::string Text() const {
+    std::string text = parent != nullptr ? parent->Text() : "";
+    if (field == nullptr) return text;
+    if (!text.empty()) text += '.';
+    absl::StrAppend(&text, field->name());
+    if (index >= 0) absl::StrAppend(&text, "[", index, "]");
+    return text;
+  }
+};
+
+absl::Status CheckFields(const Message& message, const FieldPath& path, size_t max_string,
                          size_t max_list) {
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
   for (const FieldDescriptor* field : fields) {
-    const std::string name = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
     const bool is_string = field->cpp_type() == FieldDescriptor::CPPTYPE_STRING;
     const bool is_message = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
     if (field->is_repeated()) {
       const size_t n = static_cast<size_t>(reflection->FieldSize(message, field));
       if (n > max_list) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(name, " has ", n, " entries; at most ", max_list, " are accepted"));
+        return absl::InvalidArgumentError(absl::StrCat(FieldPath{&path, field}.Text(), " has ", n,
+                                                       " entries; at most ", max_list,
+                                                       " are accepted"));
       }
+      if (!is_string && !is_message) continue;
       for (size_t i = 0; i < n; ++i) {
-        const std::string item = absl::StrCat(name, "[", i, "]");
         const int index = static_cast<int>(i);
+        const FieldPath item{&path, field, index};
         if (is_string) {
           std::string scratch;
           const std::string& value =
               reflection->GetRepeatedStringReference(message, field, index, &scratch);
           if (value.size() > max_string) {
             return absl::InvalidArgumentError(absl::StrCat(
-                item, " is ", value.size(), " bytes; at most ", max_string, " are accepted"));
+                item.Text(), " is ", value.size(), " bytes; at most ", max_string, " are accepted"));
           }
-        } else if (is_message) {
+        } else {
           RETURN_IF_ERROR(CheckFields(reflection->GetRepeatedMessage(message, field, index), item,
                                       max_string, max_list));
         }
@@ -50,19 +69,18 @@ absl::Status CheckFields(const Message& message, const std::string& path, size_t
       std::string scratch;
       const std::string& value = reflection->GetStringReference(message, field, &scratch);
       if (value.size() > max_string) {
-        return absl::InvalidArgumentError(absl::StrCat(name, " is ", value.size(),
-                                                       " bytes; at most ", max_string,
-                                                       " are accepted"));
+        return absl::InvalidArgumentError(absl::StrCat(FieldPath{&path, field}.Text(), " is ",
+                                                       value.size(), " bytes; at most ",
+                                                       max_string, " are accepted"));
       }
     } else if (is_message) {
-      RETURN_IF_ERROR(
-          CheckFields(reflection->GetMessage(message, field), name, max_string, max_list));
+      RETURN_IF_ERROR(CheckFields(reflection->GetMessage(message, field), FieldPath{&path, field},
+                                  max_string, max_list));
     }
   }
   return absl::OkStatus();
 }
 
-// The token of an "authorization: Bearer <token>" header, or "".
 absl::string_view BearerToken(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
@@ -76,7 +94,7 @@ absl::string_view BearerToken(const grpc::ServerContextBase& context) {
 
 absl::Status CheckSizeLimits(const Message& message, size_t max_string_bytes,
                              size_t max_list_entries) {
-  return CheckFields(message, "", max_string_bytes, max_list_entries);
+  return CheckFields(message, FieldPath{}, max_string_bytes, max_list_entries);
 }
 
 absl::StatusOr<std::unique_ptr<AccessGate>> AccessGate::Create(GateOptions options) {

@@ -13,6 +13,8 @@
 // token and its line.
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,7 +29,12 @@ struct Principal {
   RoleSet roles = 0;
 };
 
-// Lowercase hex SHA-256 of `data`.
+// A SHA-256 digest.
+using Sha256Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of `data`; nullopt only if OpenSSL cannot hash at all.
+std::optional<Sha256Digest> Sha256(absl::string_view data);
+// Lowercase hex SHA-256 of `data` ("" if OpenSSL cannot hash).
 std::string Sha256Hex(absl::string_view data);
 
 class TokenTable {
@@ -43,7 +50,9 @@ class TokenTable {
   size_t size() const { return by_hash_.size(); }
 
  private:
-  absl::flat_hash_map<std::string, Principal> by_hash_;
+  // By the digest itself, not its hex text: a lookup per call hashes the
+  // token and builds no string.
+  absl::flat_hash_map<Sha256Digest, Principal> by_hash_;
 };
 
 }  // namespace rapport::access

@@ -24,6 +24,7 @@
 #include "rapport/v1/satisfaction.grpc.pb.h"
 #include "rapport/v1/sla.grpc.pb.h"
 #include "server/access.h"
+#include "server/access_gate.h"
 #include "server/server.h"
 #include "server/tokens.h"
 #include "tests/testing/server_process.h"
@@ -126,6 +127,25 @@ TEST(TokensFileTest, ParsesPrincipalsAndNamesTheBadLine) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
   EXPECT_EQ(access::Sha256Hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(SizeLimitsTest, NamesTheFieldByItsPathThroughListsAndMessages) {
+  v1::ApplyCatalogRequest request;
+  request.mutable_catalog()->add_agreements()->set_display_name("short");
+  request.mutable_catalog()->add_agreements()->set_display_name(std::string(11, 'x'));
+  EXPECT_THAT(access::CheckSizeLimits(request, 10, 5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("catalog.agreements[1].display_name is 11 bytes; at most 10")));
+  EXPECT_THAT(access::CheckSizeLimits(request, 11, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("catalog.agreements has 2 entries; at most 1")));
+  EXPECT_OK(access::CheckSizeLimits(request, 11, 5));
+
+  v1::CreateRelationshipRequest create;
+  (*create.mutable_relationship()->mutable_labels())["team"] = std::string(11, 'y');
+  EXPECT_THAT(access::CheckSizeLimits(create, 10, 5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("relationship.labels[0].value is 11 bytes")));
 }
 
 class SecuredServerTest : public ::testing::Test {
