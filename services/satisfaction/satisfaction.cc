@@ -1,6 +1,7 @@
 #include "services/satisfaction/satisfaction.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -9,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "openssl/evp.h"
-#include "openssl/hmac.h"
+#include "openssl/core_names.h"
 #include "openssl/rand.h"
 #include "services/common/idempotency.h"
 #include "services/common/pagination.h"
@@ -22,6 +23,22 @@
 
 namespace rapport::satisfaction {
 namespace {
+
+// HMAC-SHA256 keyed with `key`, to copy per use; null if OpenSSL cannot.
+std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
+  std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
+                                                         &EVP_MAC_free);
+  if (hmac == nullptr) return nullptr;
+  std::shared_ptr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_new(hmac.get()), &EVP_MAC_CTX_free);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  if (ctx == nullptr || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()),
+                                     key.size(), params) != 1) {
+    return nullptr;
+  }
+  return ctx;
+}
 
 using storage::Cf;
 namespace keys = storage::satkeys;
@@ -196,12 +213,13 @@ absl::Status BoundedScanPage(const storage::Store& store, Cf cf,
 // ------------------------------------------------------------------ set-up
 
 Satisfaction::Satisfaction(storage::Store* store, Clock* clock, const References* references,
-                           SatisfactionOptions options, std::string key)
+                           SatisfactionOptions options,
+                           std::shared_ptr<EVP_MAC_CTX> keyed_mac)
     : store_(store),
       clock_(clock),
       references_(references),
       options_(options),
-      key_(std::move(key)) {}
+      keyed_mac_(std::move(keyed_mac)) {}
 
 absl::StatusOr<std::unique_ptr<Satisfaction>> Satisfaction::Open(storage::Store* store,
                                                                  Clock* clock,
@@ -225,17 +243,26 @@ absl::StatusOr<std::unique_ptr<Satisfaction>> Satisfaction::Open(storage::Store*
     txn.batch().Put(Cf::kSatisfaction, keys::RespondentKey(), key);
     return absl::OkStatus();
   }));
+  std::shared_ptr<EVP_MAC_CTX> keyed_mac = KeyedHmacSha256(key);
+  if (keyed_mac == nullptr) return absl::InternalError("cannot compute HMAC-SHA256 with OpenSSL");
   return std::unique_ptr<Satisfaction>(
-      new Satisfaction(store, clock, references, options, std::move(key)));
+      new Satisfaction(store, clock, references, options, std::move(keyed_mac)));
 }
 
 std::string Satisfaction::HashRespondent(absl::string_view respondent) const {
   const std::string normalized = NormalizeRespondent(respondent);
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_size = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(normalized.data()), normalized.size(), mac,
-       &mac_size);
+  size_t mac_size = 0;
+  // A copy of the keyed context per call: the shared one is only read.
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(keyed_mac_.get()),
+                                                             &EVP_MAC_CTX_free);
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(normalized.data()),
+                     normalized.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
+    // Open() checked that OpenSSL computes HMACs: only out of memory here.
+    std::abort();
+  }
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), mac_size));
 }
 

@@ -44,6 +44,8 @@
 #include "storage/clock.h"
 #include "storage/store.h"
 
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX.
+
 namespace rapport::satisfaction {
 
 // How the satisfaction service checks names owned by other services, through
@@ -187,7 +189,7 @@ class Satisfaction final {
 
  private:
   Satisfaction(storage::Store* store, Clock* clock, const References* references,
-               SatisfactionOptions options, std::string key);
+               SatisfactionOptions options, std::shared_ptr<evp_mac_ctx_st> keyed_mac);
 
   absl::StatusOr<v1::Survey> ReadSurvey(absl::string_view id) const;
   absl::Status ValidateSurvey(const v1::Survey& survey) const;
@@ -202,7 +204,9 @@ class Satisfaction final {
   Clock* const clock_;
   const References* const references_;
   const SatisfactionOptions options_;
-  const std::string key_;
+  // HMAC-SHA256 keyed with the installation's respondent key, ready to copy:
+  // a one-shot HMAC() looks the algorithms up again on every call.
+  const std::shared_ptr<evp_mac_ctx_st> keyed_mac_;
   FeedbackHook feedback_hook_;
   Observer observer_;
 };

@@ -9,11 +9,14 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metrics/metrics.h"
+#include "openssl/evp.h"
+#include "openssl/hmac.h"
 #include "metrics/satisfaction_metrics.h"
 #include "services/common/proto_time.h"
 #include "services/satisfaction/tallies.h"
@@ -385,6 +388,19 @@ TEST_F(SatisfactionTest, RespondentsAreStoredOnlyAsAKeyedHash) {
   EXPECT_NE(r.respondent_hash(), domain_->HashRespondent("jane.doe@example.org"));
   // Opaque ids keep their case.
   EXPECT_NE(domain_->HashRespondent("ID-7"), domain_->HashRespondent("id-7"));
+  // It is HMAC-SHA256 under the installation's key, as every stored hash and
+  // recontact marker was written: computed here with OpenSSL's one-shot HMAC.
+  ASSERT_OK_AND_ASSIGN(auto key, store_->Get(storage::Cf::kSatisfaction,
+                                             storage::satkeys::RespondentKey()));
+  ASSERT_TRUE(key.has_value());
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_size = 0;
+  const std::string normalized = "jane.doe@example.com";
+  HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()),
+       reinterpret_cast<const unsigned char*>(normalized.data()), normalized.size(), mac,
+       &mac_size);
+  EXPECT_EQ(r.respondent_hash(),
+            absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), mac_size)));
 
   // Nowhere in the store, in any case.
   for (size_t cf = 0; cf < storage::kCfCount; ++cf) {
