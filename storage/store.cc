@@ -22,6 +22,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
@@ -56,6 +57,17 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   }
   if (s.IsTimedOut()) return absl::UnavailableError(absl::StrCat(what, ": store timed out"));
   return absl::InternalError(absl::StrCat(what, ": store error"));
+}
+
+// Turns RocksDB's per-thread perf context off on this thread, once. It
+// counts by default (kEnableCount): every memtable insert and lookup then
+// also bumps thread-local counters that nothing here reads.
+void NoPerfCounters() {
+  thread_local const bool off = [] {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    return true;
+  }();
+  (void)off;
 }
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -496,6 +508,7 @@ absl::Status Store::MoveCountersIntoRows(
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) const {
+  NoPerfCounters();
   std::string value;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -524,6 +537,7 @@ absl::StatusOr<int64_t> Store::GetCounter(Cf cf, absl::string_view key) const {
 absl::Status Store::ForEach(
     Cf cf, const ScanOptions& options,
     const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const {
+  NoPerfCounters();
   // Effective bounds: the prefix's range intersected with [lower, upper).
   std::string lower = options.prefix;
   if (options.lower > lower) lower = options.lower;
@@ -589,6 +603,7 @@ absl::Status Store::CommitSync(WriteBatch batch) {
 }
 
 void Store::CommitLoop() {
+  NoPerfCounters();
   absl::flat_hash_set<KeyHash> touched;  // Every key this group writes.
   for (;;) {
     std::vector<Pending> group;
