@@ -8,8 +8,8 @@
 # (-b BUILD_DIR, -c CONCURRENCY, -d DURATION, -n ROUNDS, -r MIN_RATIO, -h
 # prints the script's header) into $build_dir, $concurrency, $duration,
 # $rounds and $min_ratio.
-# bench_call METHOD JSON makes one setup call (its errors are ignored: the
-# load run that follows reports them).
+# bench_call METHOD JSON makes one setup call and stops the script if it does
+# not return OK: a benchmark whose setup failed measures something else.
 
 bench_ratio_options() {
   build_dir=./build
@@ -67,6 +67,8 @@ bench_cleanup() {
 }
 
 bench_call() {
-  "$load" --server="127.0.0.1:$port" --method="$1" --request="$2" \
-    --concurrency=1 --threads=1 --warmup=0s --duration=0.05s --baseline_method= >/dev/null 2>&1 || true
+  if ! "$load" --server="127.0.0.1:$port" --method="$1" --request="$2" --once >/dev/null; then
+    echo "setup call $1 failed (above); not measuring" >&2
+    exit 2
+  fi
 }

@@ -17,8 +17,12 @@
 // N times in ABBA order and the ratio is of the totals: the speed of a shared
 // machine drifts from one run to the next, often by a third.
 //
+// With --once it makes a single call of --method instead and reports its
+// status: the benchmark scripts' setup calls, which must not fail unnoticed.
+//
 // Exit codes: 0 done; 1 the ratio is below --min_ratio; 2 bad flags, an
-// unknown or streaming method, a bad request, or an unreachable server.
+// unknown or streaming method, a bad request, or an unreachable server; 3
+// the --once call did not return OK.
 
 #include <algorithm>
 #include <array>
@@ -99,6 +103,9 @@ ABSL_FLAG(int, rounds, 1,
           "Measure baseline and target this many times each, alternating which goes first "
           "(baseline, target, target, baseline, ...), and report the rates over all rounds: "
           "on a shared machine whose speed drifts, the ratio then compares like with like.");
+ABSL_FLAG(bool, once, false,
+          "Make one call of --method with --request (placeholders from --seq_start) and exit: "
+          "0 if it returns OK, 3 otherwise with its status on stderr. No load, no baseline.");
 ABSL_FLAG(bool, json, false, "Also print the results as one JSON line on stdout.");
 ABSL_FLAG(std::string, token, "",
           "Bearer token sent with every call (as 'authorization: Bearer TOKEN'), for a rapportd "
@@ -107,6 +114,7 @@ ABSL_FLAG(std::string, token, "",
 namespace {
 
 constexpr int kExitBelowRatio = 1;
+constexpr int kExitCallFailed = 3;
 constexpr int kExitUsage = 2;
 // grpc::StatusCode values are 0 (OK) to 16 (UNAUTHENTICATED).
 constexpr int kStatusCodeCount = 17;
@@ -704,6 +712,34 @@ void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
   }
 }
 
+// Makes one call of `method` with `request` rendered for `seq`, and waits for it.
+grpc::Status CallOnce(grpc::GenericStub& stub, const Method& method,
+                      const RequestTemplate& request, uint64_t seq, absl::Duration timeout) {
+  grpc::ByteBuffer bytes;
+  std::unique_ptr<google::protobuf::Message> scratch = request.NewScratch();
+  if (absl::Status status = request.Render(seq, absl::Uniform<uint64_t>(absl::BitGen()),
+                                           scratch.get(), &bytes);
+      !status.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
+  }
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!Authorization().empty()) context.AddMetadata("authorization", Authorization());
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  auto reader = stub.PrepareUnaryCall(&context, method.path, bytes, &cq);
+  reader->StartCall();
+  reader->Finish(&response, &status, &status);
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
 // Loads `method` with `concurrency` calls in flight for warmup + duration.
 // INVALID_ARGUMENT if a substituted request does not parse.
 absl::StatusOr<RunResult> RunLoad(const std::vector<const Method*>& methods,
@@ -901,6 +937,18 @@ int main(int argc, char** argv) {
     }
     stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
     channels.push_back(std::move(channel));
+  }
+
+  if (absl::GetFlag(FLAGS_once)) {
+    const grpc::Status status = CallOnce(*stubs.front(), target->method, *target->request,
+                                         absl::GetFlag(FLAGS_seq_start), call_timeout);
+    if (!status.ok()) {
+      std::fprintf(stderr, "rapport_load: %s failed: %s: %s\n", target->method.name.c_str(),
+                   CodeName(status.error_code()).c_str(), status.error_message().c_str());
+      return kExitCallFailed;
+    }
+    absl::PrintF("%s OK\n", target->method.name);
+    return 0;
   }
 
   absl::PrintF(

@@ -31,6 +31,7 @@ namespace {
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::rapport::testing::HttpGet;
+using ::rapport::testing::RunProgram;
 using ::rapport::testing::RunRapportctl;
 using ::rapport::testing::RunRapportd;
 using ::rapport::testing::ServerProcess;
@@ -304,6 +305,32 @@ grpc::Status GetRelationship(const ServerProcess& server, const std::string& id,
   request.set_name("relationships/" + id);
   auto ctx = Ctx();
   return stub->GetRelationship(ctx.get(), request, out);
+}
+
+TEST_F(ServerTest, LoadGeneratorOnceReportsTheStatusOfItsOneCall) {
+#ifndef RAPPORT_LOAD_PATH
+  GTEST_SKIP() << "built without the benchmarks (RAPPORT_BUILD_BENCH=OFF)";
+#else
+  auto server = ServerProcess::Start(data_dir(), log());
+  ASSERT_NE(server, nullptr);
+  const std::vector<std::string> create = {
+      "--server=" + server->address(), "--once",
+      "--method=rapport.v1.RelationshipService/CreateRelationship",
+      R"(--request={"relationship_id":"r-{{seq}}","relationship":{"display_name":"Once",)"
+      R"("kind":"EXTERNAL_CUSTOMER"}})",
+      "--seq_start=7"};
+  std::string output;
+  EXPECT_EQ(RunProgram(RAPPORT_LOAD_PATH, create, &output), 0) << output;
+  EXPECT_THAT(output, HasSubstr("CreateRelationship OK"));
+  // Exactly one call: the relationship exists, under the first sequence number.
+  v1::Relationship created;
+  EXPECT_TRUE(GetRelationship(*server, "r-7", &created).ok());
+  EXPECT_EQ(GetRelationship(*server, "r-8", &created).error_code(), grpc::StatusCode::NOT_FOUND);
+  // The same again fails, and says how.
+  EXPECT_EQ(RunProgram(RAPPORT_LOAD_PATH, create, &output), 3);
+  EXPECT_THAT(output, HasSubstr("ALREADY_EXISTS"));
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+#endif
 }
 
 TEST_F(ServerTest, DataSurvivesAGracefulRestart) {

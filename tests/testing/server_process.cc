@@ -128,10 +128,15 @@ int RunRapportd(const std::vector<std::string>& args, const std::string& log_pat
 }
 
 int RunRapportctl(const std::vector<std::string>& args, std::string* output) {
-  char path[] = "/tmp/rapportctl-out-XXXXXX";
+  return RunProgram(RAPPORTCTL_PATH, args, output);
+}
+
+int RunProgram(const std::string& binary, const std::vector<std::string>& args,
+               std::string* output) {
+  char path[] = "/tmp/rapport-run-out-XXXXXX";
   const int fd = ::mkstemp(path);
   ::close(fd);
-  const pid_t pid = Spawn(RAPPORTCTL_PATH, args, path);
+  const pid_t pid = Spawn(binary, args, path);
   int wstatus = 0;
   ::waitpid(pid, &wstatus, 0);
   *output = ReadFile(path);

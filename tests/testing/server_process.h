@@ -52,6 +52,11 @@ int RunRapportd(const std::vector<std::string>& args, const std::string& log_pat
 // `output` with stdout and stderr together.
 int RunRapportctl(const std::vector<std::string>& args, std::string* output);
 
+// Runs `binary` with `args` to completion; returns the exit code and fills
+// `output` with stdout and stderr together.
+int RunProgram(const std::string& binary, const std::vector<std::string>& args,
+               std::string* output);
+
 // GET http://127.0.0.1:`port``path`; returns the body, or "" on failure.
 std::string HttpGet(int port, const std::string& path);
 
