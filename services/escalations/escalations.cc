@@ -137,6 +137,16 @@ absl::Status IllegalState(const v1::Escalation& e, absl::string_view what) {
 
 // The instant of the escalation's one schedule entry, if it has one: the
 // level's wait while OPEN, the re-trigger while ACKNOWLEDGED.
+// A copy of `e` without its timeline, made without copying the timeline
+// (which grows with every change): `e` lends it out for the copy.
+v1::Escalation CopyWithoutTimeline(v1::Escalation& e) {
+  google::protobuf::RepeatedPtrField<v1::EscalationTimelineEntry> timeline;
+  timeline.Swap(e.mutable_timeline());
+  v1::Escalation copy = e;
+  timeline.Swap(e.mutable_timeline());
+  return copy;
+}
+
 std::optional<absl::Time> ScheduledDue(const v1::Escalation& e) {
   if (e.state() == State::OPEN && e.has_next_escalation_time()) {
     return FromProtoTime(e.next_escalation_time());
@@ -406,8 +416,7 @@ absl::Status Escalations::Write(storage::Txn& txn, const v1::Escalation& before,
   // concurrent changes of different escalations never conflict over it.
   v1::EscalationChange change;
   *change.mutable_change_time() = ToProtoTime(now);
-  *change.mutable_escalation() = after;
-  change.mutable_escalation()->clear_timeline();
+  *change.mutable_escalation() = CopyWithoutTimeline(after);
   *change.mutable_entry() = std::move(entry);
   batch.AppendToLog(Cf::kEscalations, keys::LastSequence(), keys::ChangePrefix(),
                     change.SerializeAsString());
@@ -415,13 +424,13 @@ absl::Status Escalations::Write(storage::Txn& txn, const v1::Escalation& before,
   return absl::OkStatus();
 }
 
-void Escalations::Observe(const v1::Escalation& before, const v1::Escalation& after) const {
+void Escalations::Observe(const Before& before, const v1::Escalation& after) const {
   const absl::Time created = FromProtoTime(after.create_time());
-  if (observer_.acknowledged && !before.has_acknowledge_time() && after.has_acknowledge_time()) {
+  if (observer_.acknowledged && !before.acknowledged && after.has_acknowledge_time()) {
     observer_.acknowledged(
         absl::ToDoubleSeconds(FromProtoTime(after.acknowledge_time()) - created));
   }
-  if (observer_.resolved && before.state() != State::RESOLVED && after.state() == State::RESOLVED) {
+  if (observer_.resolved && before.state != State::RESOLVED && after.state() == State::RESOLVED) {
     observer_.resolved(absl::ToDoubleSeconds(FromProtoTime(after.resolve_time()) - created));
   }
 }
@@ -577,8 +586,9 @@ void Escalations::Mutate(absl::string_view method, absl::string_view name, absl:
   if (valid.ok()) valid = CheckRequestId(request_id);
   if (!valid.ok()) return done(valid);
   const absl::Time now = clock_->Now();
-  // The record before and after the applied change (not set on a replay).
-  auto seen = std::make_shared<std::optional<std::pair<v1::Escalation, v1::Escalation>>>();
+  // What the observer needs of the record before the applied change (not set
+  // on a replay); the record after it is the result.
+  auto seen = std::make_shared<std::optional<Before>>();
   TransactFor<v1::Escalation>(
       store_,
       [this, method = std::string(method), id = *id, etag = std::string(etag),
@@ -593,18 +603,19 @@ void Escalations::Mutate(absl::string_view method, absl::string_view name, absl:
         if (!found)
           return absl::NotFoundError(absl::StrCat("escalation ", EscName(id), " does not exist"));
         RETURN_IF_ERROR(CheckEtag(e.name(), e.etag(), etag));
-        const v1::Escalation before = e;
+        // Write() and the observer read only the fields, not the timeline.
+        const v1::Escalation before = CopyWithoutTimeline(e);
         v1::EscalationTimelineEntry entry;
         entry.set_actor(actor);
         RETURN_IF_ERROR(mutation(txn, e, entry, now));
         RETURN_IF_ERROR(Write(txn, before, e, entry, now));
         RecordResult(txn, method, request_id, e);
-        *seen = std::make_pair(before, e);
+        *seen = Before{before.has_acknowledge_time(), before.state()};
         *out = std::move(e);
         return absl::OkStatus();
       },
       [this, seen, done = std::move(done)](absl::StatusOr<v1::Escalation> result) {
-        if (result.ok() && seen->has_value()) Observe((*seen)->first, (*seen)->second);
+        if (result.ok() && seen->has_value()) Observe(**seen, *result);
         done(std::move(result));
       });
 }
@@ -873,7 +884,7 @@ absl::Status Escalations::OnScheduled(const storage::ScheduledEntry& entry, stor
   const auto due = ScheduledDue(e);
   if (!due || *due != entry.due) return absl::OkStatus();
   const absl::Time now = std::max(clock_->Now(), entry.due);
-  const v1::Escalation before = e;
+  const v1::Escalation before = CopyWithoutTimeline(e);
   v1::EscalationTimelineEntry step;
   step.set_actor(kSystemActor);
   if (e.state() == State::OPEN) {

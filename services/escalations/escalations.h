@@ -261,8 +261,13 @@ class Escalations final {
   absl::Status CheckCalendar(const v1::EscalationPolicy& policy) const;
   absl::StatusOr<v1::EscalationPolicy> ReadPolicyTracked(storage::Txn& txn, absl::string_view field,
                                                          absl::string_view name) const;
+  // What Observe() needs of a record before a change.
+  struct Before {
+    bool acknowledged = false;  // It had an acknowledge time.
+    v1::Escalation::State state = v1::Escalation::STATE_UNSPECIFIED;
+  };
   // Reports a committed change to the observer (first acknowledgement, resolution).
-  void Observe(const v1::Escalation& before, const v1::Escalation& after) const;
+  void Observe(const Before& before, const v1::Escalation& after) const;
 
   storage::Store* const store_;
   Clock* const clock_;
