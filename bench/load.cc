@@ -712,15 +712,19 @@ void RunWorker(RunContext& ctx, int worker, int slots, RunStats* stats) {
   }
 }
 
-// Makes one call of `method` with `request` rendered for `seq`, and waits for it.
-grpc::Status CallOnce(grpc::GenericStub& stub, const Method& method,
-                      const RequestTemplate& request, uint64_t seq, absl::Duration timeout) {
+// Makes one call of `method` with `request` rendered for `seq`, and waits for
+// its status. INVALID_ARGUMENT (no call made) if the rendered request does
+// not parse.
+absl::StatusOr<grpc::Status> CallOnce(grpc::GenericStub& stub, const Method& method,
+                                      const RequestTemplate& request, uint64_t seq,
+                                      absl::Duration timeout) {
   grpc::ByteBuffer bytes;
   std::unique_ptr<google::protobuf::Message> scratch = request.NewScratch();
-  if (absl::Status status = request.Render(seq, absl::Uniform<uint64_t>(absl::BitGen()),
-                                           scratch.get(), &bytes);
+  absl::BitGen random;
+  if (absl::Status status =
+          request.Render(seq, absl::Uniform<uint64_t>(random), scratch.get(), &bytes);
       !status.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
+    return status;
   }
   grpc::CompletionQueue cq;
   grpc::ClientContext context;
@@ -879,7 +883,8 @@ int main(int argc, char** argv) {
       "method, under the same load and prints their rates, latencies and ratio.\n"
       "Usage: rapport_load --server=HOST:PORT --method=pkg.Service/Method [--request=JSON] "
       "[--concurrency=64] [--duration=10s] [--warmup=1s] [--baseline_method=...] "
-      "[--then=...] [--connections=2] [--rounds=1] [--min_ratio=X] [--json]");
+      "[--then=...] [--connections=2] [--rounds=1] [--min_ratio=X] [--json]\n"
+      "       rapport_load --server=HOST:PORT --method=pkg.Service/Method --request=JSON --once");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Usage(absl::StrCat("unexpected argument ", positional[1]));
 
@@ -904,6 +909,11 @@ int main(int argc, char** argv) {
   if (min_ratio > 0 && baseline_name.empty()) {
     return Usage("--min_ratio needs a --baseline_method");
   }
+  const bool once = absl::GetFlag(FLAGS_once);
+  if (once && (!absl::GetFlag(FLAGS_then).empty() || min_ratio > 0 || rounds > 1 ||
+               absl::GetFlag(FLAGS_json))) {
+    return Usage("--once makes one call of --method: no --then, --min_ratio, --rounds or --json");
+  }
 
   auto target =
       MakeTarget("method", absl::GetFlag(FLAGS_method), "request", absl::GetFlag(FLAGS_request));
@@ -923,7 +933,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   const auto connect_deadline =
       absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_connect_timeout));
-  for (int i = 0; i < connections; ++i) {
+  for (int i = 0; i < (once ? 1 : connections); ++i) {
     // Channels with equal arguments would share one subchannel, hence one TCP
     // connection: make each channel's arguments, and subchannel pool, its own.
     grpc::ChannelArguments args;
@@ -939,9 +949,11 @@ int main(int argc, char** argv) {
     channels.push_back(std::move(channel));
   }
 
-  if (absl::GetFlag(FLAGS_once)) {
-    const grpc::Status status = CallOnce(*stubs.front(), target->method, *target->request,
-                                         absl::GetFlag(FLAGS_seq_start), call_timeout);
+  if (once) {
+    auto called = CallOnce(*stubs.front(), target->method, *target->request,
+                           absl::GetFlag(FLAGS_seq_start), call_timeout);
+    if (!called.ok()) return Usage(absl::StrCat("--request: ", called.status().message()));
+    const grpc::Status& status = *called;
     if (!status.ok()) {
       std::fprintf(stderr, "rapport_load: %s failed: %s: %s\n", target->method.name.c_str(),
                    CodeName(status.error_code()).c_str(), status.error_message().c_str());

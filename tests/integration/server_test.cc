@@ -314,7 +314,7 @@ TEST_F(ServerTest, LoadGeneratorOnceReportsTheStatusOfItsOneCall) {
   auto server = ServerProcess::Start(data_dir(), log());
   ASSERT_NE(server, nullptr);
   const std::vector<std::string> create = {
-      "--server=" + server->address(), "--once",
+      "--server=" + server->address(), "--once", "--connect_timeout=60s", "--call_timeout=60s",
       "--method=rapport.v1.RelationshipService/CreateRelationship",
       R"(--request={"relationship_id":"r-{{seq}}","relationship":{"display_name":"Once",)"
       R"("kind":"EXTERNAL_CUSTOMER"}})",
@@ -329,6 +329,14 @@ TEST_F(ServerTest, LoadGeneratorOnceReportsTheStatusOfItsOneCall) {
   // The same again fails, and says how.
   EXPECT_EQ(RunProgram(RAPPORT_LOAD_PATH, create, &output), 3);
   EXPECT_THAT(output, HasSubstr("ALREADY_EXISTS"));
+  // A request that does not parse is a usage error, and nothing is called.
+  EXPECT_EQ(RunProgram(RAPPORT_LOAD_PATH,
+                       {"--server=" + server->address(), "--once", "--connect_timeout=60s",
+                        "--method=rapport.v1.RelationshipService/CreateRelationship",
+                        R"(--request={"relationship_id":"r-9","no_such_field":1})"},
+                       &output),
+            2);
+  EXPECT_EQ(GetRelationship(*server, "r-9", &created).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 #endif
 }
