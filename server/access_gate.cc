@@ -17,7 +17,7 @@ using google::protobuf::Reflection;
 
 // Where a field is, as a chain from the request down: the text of the path
 // ("catalog.agreements[3].description") is built only for an error message,
-// so that checking a request that is within its limits allocates nothing.
+// so that checking a request within its limits builds no path text.
 struct FieldPath {
   const FieldPath* parent = nullptr;
   const FieldDescriptor* field = nullptr;
@@ -81,6 +81,7 @@ absl::Status CheckFields(const Message& message, const FieldPath& path, size_t m
   return absl::OkStatus();
 }
 
+// The token of an "authorization: Bearer <token>" header, or "".
 absl::string_view BearerToken(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
@@ -100,6 +101,9 @@ absl::Status CheckSizeLimits(const Message& message, size_t max_string_bytes,
 absl::StatusOr<std::unique_ptr<AccessGate>> AccessGate::Create(GateOptions options) {
   std::unique_ptr<AccessGate> gate(new AccessGate(std::move(options)));
   if (gate->options_.authenticate) {
+    if (!Sha256("")) {
+      return absl::InternalError("OpenSSL cannot compute SHA-256: no bearer token could be checked");
+    }
     ASSIGN_OR_RETURN(TokenTable table, TokenTable::Load(gate->options_.tokens_file));
     gate->tokens_ = std::make_shared<const TokenTable>(std::move(table));
   }

@@ -32,7 +32,8 @@ struct GateOptions {
 
 class AccessGate final : public Gate {
  public:
-  // Loads the tokens file when authenticating (its errors name the line).
+  // Loads the tokens file when authenticating (its errors name the line);
+  // INTERNAL if OpenSSL cannot compute the SHA-256 that tokens are checked by.
   static absl::StatusOr<std::unique_ptr<AccessGate>> Create(GateOptions options);
 
   // Reads the tokens file again and, if it parses, serves calls with it from

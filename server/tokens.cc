@@ -92,9 +92,10 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {
     if (!names.insert(principal.name).second) {
       return error(absl::StrCat("principal ", principal.name, " is listed twice"));
     }
+    // ValidHash: exactly 64 hex digits, so 32 bytes.
     const std::string bytes = absl::HexStringToBytes(fields[1]);
     Sha256Digest digest{};
-    std::copy(bytes.begin(), bytes.end(), digest.begin());
+    std::copy_n(bytes.begin(), std::min(bytes.size(), digest.size()), digest.begin());
     if (!table.by_hash_.emplace(digest, std::move(principal)).second) {
       return error("this token hash is already listed for another principal");
     }

@@ -349,8 +349,9 @@ absl::Status Store::OpenDb() {
   db_options.bytes_per_sync = 1 << 20;
   db_options.max_total_wal_size = 256 << 20;
   // No WAL recycling (recycle_log_file_num): RocksDB 7.8 turns it off by
-  // itself under the point-in-time recovery mode, which is the one that stops
-  // replay at a torn tail without skipping corrupt records in the middle.
+  // itself under the default wal_recovery_mode, kPointInTimeRecovery, which
+  // stops replay at a torn tail without skipping corrupt records in between.
+
   db_options.keep_log_file_num = 5;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // All memtables together stay under memtable_bytes, charged to the cache.

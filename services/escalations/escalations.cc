@@ -135,8 +135,6 @@ absl::Status IllegalState(const v1::Escalation& e, absl::string_view what) {
       absl::StrCat(e.name(), " is ", StateName(e.state()), ": it cannot be ", what));
 }
 
-// The instant of the escalation's one schedule entry, if it has one: the
-// level's wait while OPEN, the re-trigger while ACKNOWLEDGED.
 // A copy of `e` without its timeline, made without copying the timeline
 // (which grows with every change): `e` lends it out for the copy.
 v1::Escalation CopyWithoutTimeline(v1::Escalation& e) {
@@ -147,6 +145,8 @@ v1::Escalation CopyWithoutTimeline(v1::Escalation& e) {
   return copy;
 }
 
+// The instant of the escalation's one schedule entry, if it has one: the
+// level's wait while OPEN, the re-trigger while ACKNOWLEDGED.
 std::optional<absl::Time> ScheduledDue(const v1::Escalation& e) {
   if (e.state() == State::OPEN && e.has_next_escalation_time()) {
     return FromProtoTime(e.next_escalation_time());

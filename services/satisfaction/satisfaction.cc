@@ -24,7 +24,8 @@
 namespace rapport::satisfaction {
 namespace {
 
-// HMAC-SHA256 keyed with `key`, to copy per use; null if OpenSSL cannot.
+// HMAC-SHA256 keyed with `key`, to copy per use; null if OpenSSL cannot
+// make it, or cannot compute a MAC with a copy of it.
 std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
   std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
                                                          &EVP_MAC_free);
@@ -35,6 +36,14 @@ std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
   if (ctx == nullptr || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()),
                                      key.size(), params) != 1) {
+    return nullptr;
+  }
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> trial(EVP_MAC_CTX_dup(ctx.get()),
+                                                               &EVP_MAC_CTX_free);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t mac_size = 0;
+  if (trial == nullptr || EVP_MAC_update(trial.get(), mac, 0) != 1 ||
+      EVP_MAC_final(trial.get(), mac, &mac_size, sizeof(mac)) != 1) {
     return nullptr;
   }
   return ctx;
@@ -260,7 +269,8 @@ std::string Satisfaction::HashRespondent(absl::string_view respondent) const {
       EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(normalized.data()),
                      normalized.size()) != 1 ||
       EVP_MAC_final(ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
-    // Open() checked that OpenSSL computes HMACs: only out of memory here.
+    // Open() computed one with a copy of the same context: only out of
+    // memory here.
     std::abort();
   }
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), mac_size));

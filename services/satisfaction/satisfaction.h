@@ -138,8 +138,8 @@ class Satisfaction final {
 
   // Opens the domain over `store`: loads the installation's respondent key,
   // creating it on first start. `store`, `clock` and `references` must
-  // outlive the object. INTERNAL if no random key can be made; DATA_LOSS if
-  // the stored key is malformed.
+  // outlive the object. INTERNAL if no random key can be made or OpenSSL
+  // cannot compute HMAC-SHA256; DATA_LOSS if the stored key is malformed.
   static absl::StatusOr<std::unique_ptr<Satisfaction>> Open(
       storage::Store* store, Clock* clock, const References* references,
       SatisfactionOptions options = SatisfactionOptions());
