@@ -24,6 +24,22 @@
 namespace rapport::satisfaction {
 namespace {
 
+// The MAC of `data` under a copy of `keyed` (which is only read, so many
+// threads may share it); nullopt if OpenSSL fails.
+std::optional<std::string> MacWithCopyOf(EVP_MAC_CTX* keyed, absl::string_view data) {
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(keyed),
+                                                             &EVP_MAC_CTX_free);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t mac_size = 0;
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
+    return std::nullopt;
+  }
+  return std::string(reinterpret_cast<const char*>(mac), mac_size);
+}
+
 // HMAC-SHA256 keyed with `key`, to copy per use; null if OpenSSL cannot
 // make it, or cannot compute a MAC with a copy of it.
 std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
@@ -38,14 +54,7 @@ std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
                                      key.size(), params) != 1) {
     return nullptr;
   }
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> trial(EVP_MAC_CTX_dup(ctx.get()),
-                                                               &EVP_MAC_CTX_free);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t mac_size = 0;
-  if (trial == nullptr || EVP_MAC_update(trial.get(), mac, 0) != 1 ||
-      EVP_MAC_final(trial.get(), mac, &mac_size, sizeof(mac)) != 1) {
-    return nullptr;
-  }
+  if (!MacWithCopyOf(ctx.get(), "")) return nullptr;
   return ctx;
 }
 
@@ -259,21 +268,11 @@ absl::StatusOr<std::unique_ptr<Satisfaction>> Satisfaction::Open(storage::Store*
 }
 
 std::string Satisfaction::HashRespondent(absl::string_view respondent) const {
-  const std::string normalized = NormalizeRespondent(respondent);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t mac_size = 0;
-  // A copy of the keyed context per call: the shared one is only read.
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(keyed_mac_.get()),
-                                                             &EVP_MAC_CTX_free);
-  if (ctx == nullptr ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(normalized.data()),
-                     normalized.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
-    // Open() computed one with a copy of the same context: only out of
-    // memory here.
-    std::abort();
-  }
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), mac_size));
+  const std::optional<std::string> mac =
+      MacWithCopyOf(keyed_mac_.get(), NormalizeRespondent(respondent));
+  // Open() computed one with a copy of the same context: only out of memory here.
+  if (!mac) std::abort();
+  return absl::BytesToHexString(*mac);
 }
 
 // ------------------------------------------------------------------ surveys
