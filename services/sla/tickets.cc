@@ -223,36 +223,77 @@ Tickets::Tickets(storage::Store* store, Clock* clock, const Catalog* catalog,
                  Catalog::RelationshipLookup relationship_exists)
     : store_(store), clock_(clock), catalog_(catalog), relationship_exists_(std::move(relationship_exists)) {}
 
-absl::StatusOr<std::vector<AppliedAgreement>> Tickets::Applied(
-    const internal::v1::TicketRecord& record) const {
-  std::vector<AppliedAgreement> applied;
-  for (const auto& revision : record.agreements()) {
-    // Built calendars are cached by content: tickets share a few calendars,
-    // and building one (zone lookup, holiday tables) costs more than using it.
-    std::string key = revision.calendar().SerializeAsString();
-    std::shared_ptr<const BusinessCalendar> calendar;
-    {
-      std::lock_guard<std::mutex> lock(calendar_cache_mu_);
-      auto it = calendar_cache_.find(key);
-      if (it != calendar_cache_.end()) calendar = it->second;
-    }
-    if (calendar == nullptr) {
-      ASSIGN_OR_RETURN(BusinessCalendar built, ToBusinessCalendar(revision.calendar()));
-      calendar = std::make_shared<const BusinessCalendar>(std::move(built));
-      std::lock_guard<std::mutex> lock(calendar_cache_mu_);
-      if (calendar_cache_.size() >= 256) calendar_cache_.clear();
-      calendar_cache_.emplace(std::move(key), calendar);
-    }
-    applied.push_back({&revision, std::move(calendar)});
+absl::StatusOr<std::shared_ptr<const Tickets::Revision>> Tickets::Remember(
+    const v1::AgreementRevision& revision) const {
+  const std::string key = absl::StrCat(revision.agreement(), "#", revision.revision());
+  {
+    std::lock_guard<std::mutex> lock(revisions_mu_);
+    auto it = revisions_.find(key);
+    if (it != revisions_.end()) return it->second;
   }
-  return applied;
+  auto built = std::make_shared<Revision>();
+  built->revision = revision;
+  ASSIGN_OR_RETURN(BusinessCalendar calendar, ToBusinessCalendar(revision.calendar()));
+  built->calendar = std::make_shared<const BusinessCalendar>(std::move(calendar));
+  if (!absl::LoadTimeZone(revision.calendar().time_zone(), &built->zone)) {
+    built->zone = absl::UTCTimeZone();
+  }
+  std::lock_guard<std::mutex> lock(revisions_mu_);
+  // Tickets are measured under a few revisions at a time; a bound keeps a
+  // long-lived server's cache from holding every revision ever made.
+  if (revisions_.size() >= 4096) revisions_.clear();
+  return revisions_.emplace(key, std::move(built)).first->second;
+}
+
+absl::StatusOr<std::shared_ptr<const Tickets::Revision>> Tickets::RevisionOf(
+    const std::string& agreement, int32_t number) const {
+  {
+    std::lock_guard<std::mutex> lock(revisions_mu_);
+    auto it = revisions_.find(absl::StrCat(agreement, "#", number));
+    if (it != revisions_.end()) return it->second;
+  }
+  // Read outside any transaction: a revision is never rewritten.
+  v1::AgreementRevision revision;
+  ASSIGN_OR_RETURN(bool found,
+                   store_->GetProto(Cf::kCatalog,
+                                    storage::catkeys::Revision(IdOf(agreement), static_cast<uint32_t>(number)),
+                                    &revision));
+  if (!found) {
+    return absl::DataLossError(absl::StrCat(agreement, " revision ", number,
+                                            ", which a ticket is measured under, is missing"));
+  }
+  return Remember(revision);
+}
+
+absl::Status Tickets::UseReferences(internal::v1::TicketRecord* record) const {
+  for (const auto& revision : record->agreements()) {
+    RETURN_IF_ERROR(Remember(revision).status());
+    auto* ref = record->add_revisions();
+    ref->set_agreement(revision.agreement());
+    ref->set_revision(revision.revision());
+  }
+  record->clear_agreements();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tickets::Measures> Tickets::Applied(const internal::v1::TicketRecord& record) const {
+  Measures measures;
+  for (const auto& ref : record.revisions()) {
+    ASSIGN_OR_RETURN(auto revision, RevisionOf(ref.agreement(), ref.revision()));
+    measures.revisions.push_back(std::move(revision));
+  }
+  for (const auto& revision : record.agreements()) {  // Not yet UseReferences'd.
+    ASSIGN_OR_RETURN(auto cached, Remember(revision));
+    measures.revisions.push_back(std::move(cached));
+  }
+  for (const auto& r : measures.revisions) measures.applied.push_back({&r->revision, r->calendar});
+  return measures;
 }
 
 absl::StatusOr<v1::Ticket> Tickets::Evaluated(const internal::v1::TicketRecord& record,
                                               absl::Time now) const {
-  ASSIGN_OR_RETURN(auto applied, Applied(record));
-  std::vector<v1::TicketEvent> events(record.ticket().events().begin(), record.ticket().events().end());
-  TimerEvaluation eval = EvaluateTimers(events, applied, now);
+  ASSIGN_OR_RETURN(Measures measures, Applied(record));
+  TimerEvaluation eval = EvaluateTimers(record.ticket().events(), measures.applied, now);
   v1::Ticket ticket = record.ticket();
   ticket.clear_timers();
   for (auto& t : eval.timers) *ticket.add_timers() = std::move(t);
@@ -264,19 +305,27 @@ absl::StatusOr<v1::Ticket> Tickets::Evaluated(const internal::v1::TicketRecord& 
   return ticket;
 }
 
+Tickets::Prior Tickets::PriorOf(const internal::v1::TicketRecord& record) {
+  Prior prior;
+  prior.open = record.has_ticket() && (record.ticket().state() == v1::Ticket::OPEN ||
+                                       record.ticket().state() == v1::Ticket::PAUSED);
+  for (const auto& r : record.revisions()) prior.agreement_ids.push_back(IdOf(r.agreement()));
+  for (const auto& a : record.agreements()) prior.agreement_ids.push_back(IdOf(a.agreement()));
+  return prior;
+}
+
 absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& record,
-                              const internal::v1::TicketRecord& before, absl::Time now,
-                              Crossings take, std::vector<v1::ThresholdCrossing>* new_crossings,
+                              const Prior& before, absl::Time now, Crossings take,
+                              std::vector<v1::ThresholdCrossing>* new_crossings,
                               std::vector<v1::SlaTimer>* new_completions) const {
-  ASSIGN_OR_RETURN(auto applied, Applied(record));
-  std::vector<v1::TicketEvent> events(record.ticket().events().begin(), record.ticket().events().end());
-  const TimerEvaluation eval = EvaluateTimers(events, applied, now);
+  RETURN_IF_ERROR(UseReferences(&record));
+  ASSIGN_OR_RETURN(const Measures measures, Applied(record));
+  const std::vector<AppliedAgreement>& applied = measures.applied;
+  TimerEvaluation eval = EvaluateTimers(record.ticket().events(), applied, now);
   v1::Ticket& ticket = *record.mutable_ticket();
   const std::string ticket_id = IdOf(ticket.name());
-  const bool was_open = before.has_ticket() && (before.ticket().state() == v1::Ticket::OPEN ||
-                                                before.ticket().state() == v1::Ticket::PAUSED);
   ticket.clear_timers();
-  for (const auto& t : eval.timers) *ticket.add_timers() = t;
+  for (auto& t : eval.timers) *ticket.add_timers() = std::move(t);
   ticket.set_state(eval.state);
   ticket.set_priority(eval.priority);
   *ticket.mutable_open_time() = ToProtoTime(eval.open_time);
@@ -324,24 +373,18 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   // Compliance counters: completed response and resolution timers, each
   // counted once; a late event that changes one moves its count.
   std::map<std::string, internal::v1::CountedCompletion> wanted;
-  for (const auto& t : eval.timers) {
+  for (const auto& t : ticket.timers()) {
     if (t.kind() == v1::PERIODIC_UPDATE) continue;
     if (t.stage() != v1::MET && t.stage() != v1::BREACHED) continue;
-    const AppliedAgreement* agreement = nullptr;
-    for (const auto& a : applied) {
-      if (a.revision->agreement() == t.agreement()) agreement = &a;
+    // The day in the zone of the agreement's calendar (UTC if none matches).
+    absl::TimeZone zone = absl::UTCTimeZone();
+    for (const auto& r : measures.revisions) {
+      if (r->revision.agreement() == t.agreement()) zone = r->zone;
     }
     internal::v1::CountedCompletion c;
     c.set_key(CompletionKeyOf(t));
     c.set_breached(t.breached());
-    c.set_day(DayNumber(FromProtoTime(t.stop_time()),
-                        absl::FixedTimeZone(0)));  // Replaced below with the calendar's zone.
-    if (agreement != nullptr) {
-      absl::TimeZone tz;
-      if (absl::LoadTimeZone(agreement->revision->calendar().time_zone(), &tz)) {
-        c.set_day(DayNumber(FromProtoTime(t.stop_time()), tz));
-      }
-    }
+    c.set_day(DayNumber(FromProtoTime(t.stop_time()), zone));
     c.set_bucket(BucketOf(FromProtoDuration(t.elapsed())));
     c.set_agreement_id(IdOf(t.agreement()));
     c.set_kind(t.kind());
@@ -353,7 +396,7 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   for (const auto& [key, c] : counted) {
     auto it = wanted.find(key);
     if (it == wanted.end() || it->second.SerializeAsString() != c.SerializeAsString()) {
-      CountCompletion(txn.batch(), c, before.ticket(), -1);
+      CountCompletion(txn.batch(), c, ticket, -1);
     }
   }
   record.clear_completions();
@@ -361,7 +404,7 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
     auto it = counted.find(key);
     if (it == counted.end() || it->second.SerializeAsString() != c.SerializeAsString()) {
       CountCompletion(txn.batch(), c, ticket, +1);
-      for (const auto& t : eval.timers) {
+      for (const auto& t : ticket.timers()) {
         if (CompletionKeyOf(t) == key) new_completions->push_back(t);
       }
     }
@@ -369,15 +412,15 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   }
 
   // Open tickets at risk / breached, by scope.
+  // A ticket's service and relationship never change once it is open: the
+  // counts it had before are under the same ones.
   std::vector<std::string> agreement_ids;
-  for (const auto& a : record.agreements()) agreement_ids.push_back(IdOf(a.agreement()));
-  std::vector<std::string> before_agreement_ids;
-  for (const auto& a : before.agreements()) before_agreement_ids.push_back(IdOf(a.agreement()));
+  for (const auto& r : record.revisions()) agreement_ids.push_back(IdOf(r.agreement()));
   const bool open = eval.state == v1::Ticket::OPEN || eval.state == v1::Ticket::PAUSED;
   const bool at_risk = open && eval.at_risk;
   const bool breached_open = open && eval.breached;
-  if (record.counted_at_risk()) CountOpen(txn.batch(), before.ticket(), before_agreement_ids, 0, -1);
-  if (record.counted_breached()) CountOpen(txn.batch(), before.ticket(), before_agreement_ids, 1, -1);
+  if (record.counted_at_risk()) CountOpen(txn.batch(), ticket, before.agreement_ids, 0, -1);
+  if (record.counted_breached()) CountOpen(txn.batch(), ticket, before.agreement_ids, 1, -1);
   if (at_risk) CountOpen(txn.batch(), ticket, agreement_ids, 0, +1);
   if (breached_open) CountOpen(txn.batch(), ticket, agreement_ids, 1, +1);
   record.set_counted_at_risk(at_risk);
@@ -391,7 +434,7 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   }
   if (open) {
     txn.batch().Put(Cf::kIndex, keys::Index("to", service_id, ticket_id), "");
-  } else if (was_open) {
+  } else if (before.open) {
     txn.batch().Delete(Cf::kIndex, keys::Index("to", service_id, ticket_id));
   }
 
@@ -420,7 +463,7 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
   if (!valid.ok()) return done(valid);
   // The agreements of a new ticket are resolved outside the transaction
   // (they read the catalog, not the ticket).
-  std::optional<v1::ResolveAgreementsResponse> resolved;
+  std::vector<internal::v1::RevisionRef> resolved;
   if (request.event().has_opened()) {
     const auto& opened = request.event().opened();
     if (!opened.relationship().empty()) {
@@ -437,7 +480,12 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
     if (!r.ok()) {
       return done(absl::Status(r.status().code(), absl::StrCat("event.opened: ", r.status().message())));
     }
-    resolved = std::move(*r);
+    for (const auto& a : r->agreements()) {
+      if (auto cached = Remember(a.revision()); !cached.ok()) return done(cached.status());
+      auto& ref = resolved.emplace_back();
+      ref.set_agreement(a.revision().agreement());
+      ref.set_revision(a.revision().revision());
+    }
   }
   auto news = std::make_shared<std::pair<std::vector<v1::ThresholdCrossing>, std::vector<v1::SlaTimer>>>();
   auto observer = observer_;
@@ -448,7 +496,7 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
         news->second.clear();
         internal::v1::TicketRecord record;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, keys::Ticket(request.ticket_id()), &record));
-        const internal::v1::TicketRecord before = record;
+        const Prior before = PriorOf(record);
         if (found) {
           for (const auto& e : record.ticket().events()) {
             if (e.event_id() == request.event().event_id()) {
@@ -469,19 +517,16 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
           ticket->set_name(absl::StrCat("tickets/", request.ticket_id()));
           ticket->set_relationship(request.event().opened().relationship());
           ticket->set_service(request.event().opened().service());
-          for (const auto& a : resolved->agreements()) *record.add_agreements() = a.revision();
+          for (const auto& ref : resolved) *record.add_revisions() = ref;
         }
         v1::TicketEvent event = request.event();
         *event.mutable_record_time() = ToProtoTime(now);
-        std::vector<v1::TicketEvent> events(record.ticket().events().begin(), record.ticket().events().end());
-        events.push_back(event);
-        SortEvents(&events);
-        RETURN_IF_ERROR(ValidateLog(events));
-        record.mutable_ticket()->clear_events();
-        for (auto& e : events) *record.mutable_ticket()->add_events() = std::move(e);
+        InsertEvent(std::move(event), record.mutable_ticket()->mutable_events());
+        RETURN_IF_ERROR(ValidateLog(record.ticket().events()));
         RETURN_IF_ERROR(Persist(txn, record, before, now, Crossings::kSettled, &news->first,
                                 &news->second));
-        *out = record.ticket();
+        // Persist staged the record: its ticket can go to the caller as is.
+        *out = std::move(*record.mutable_ticket());
         return absl::OkStatus();
       },
       [done = std::move(done), news, observer](absl::StatusOr<v1::Ticket> result) {
@@ -501,7 +546,7 @@ absl::Status Tickets::OnScheduled(const storage::ScheduledEntry& entry, storage:
   internal::v1::TicketRecord record;
   ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, keys::Ticket(entry.key), &record));
   if (!found) return absl::OkStatus();
-  const internal::v1::TicketRecord before = record;
+  const Prior before = PriorOf(record);
   // The entry itself is removed by the scheduler in this transaction.
   if (record.scheduled_micros() == absl::ToUnixMicros(entry.due)) record.set_scheduled_micros(0);
   std::vector<v1::ThresholdCrossing> crossings;
@@ -628,33 +673,36 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
           internal::v1::TicketRecord record;
           ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, keys::Ticket(ticket_id), &record));
           if (!found) continue;
-          const internal::v1::TicketRecord before = record;
+          const Prior before = PriorOf(record);
+          RETURN_IF_ERROR(UseReferences(&record));
           std::string change;
-          for (auto& revision : *record.mutable_agreements()) {
-            if (!only_agreement.empty() && revision.agreement() != only_agreement) continue;
+          for (auto& ref : *record.mutable_revisions()) {
+            if (!only_agreement.empty() && ref.agreement() != only_agreement) continue;
             ASSIGN_OR_RETURN(auto history, catalog_->ListAgreementRevisions([&] {
               v1::ListAgreementRevisionsRequest r;
-              r.set_agreement(revision.agreement());
+              r.set_agreement(ref.agreement());
               r.set_page_size(1000);
               return r;
             }()));
             if (history.revisions().empty()) continue;
             const auto& latest = history.revisions(history.revisions_size() - 1);
-            if (latest.revision() == revision.revision()) continue;
-            absl::StrAppend(&change, change.empty() ? "" : "; ", revision.agreement(), " revision ",
-                            revision.revision(), " -> ", latest.revision());
-            revision = latest;
+            if (latest.revision() == ref.revision()) continue;
+            absl::StrAppend(&change, change.empty() ? "" : "; ", ref.agreement(), " revision ",
+                            ref.revision(), " -> ", latest.revision());
+            RETURN_IF_ERROR(Remember(latest).status());
+            ref.set_revision(latest.revision());
           }
           if (change.empty()) continue;
           auto* item = response->add_changes();
           item->set_ticket(record.ticket().name());
           item->set_change(change);
           if (request.dry_run()) continue;
-          auto* event = record.mutable_ticket()->add_events();
-          event->set_event_id(absl::StrCat("reevaluated-", absl::ToUnixMicros(now)));
-          *event->mutable_event_time() = ToProtoTime(now);
-          *event->mutable_record_time() = ToProtoTime(now);
-          event->mutable_reevaluated()->set_note(change);
+          v1::TicketEvent event;
+          event.set_event_id(absl::StrCat("reevaluated-", absl::ToUnixMicros(now)));
+          *event.mutable_event_time() = ToProtoTime(now);
+          *event.mutable_record_time() = ToProtoTime(now);
+          event.mutable_reevaluated()->set_note(change);
+          InsertEvent(std::move(event), record.mutable_ticket()->mutable_events());
           std::vector<v1::ThresholdCrossing> crossings;
           std::vector<v1::SlaTimer> completions;
           RETURN_IF_ERROR(

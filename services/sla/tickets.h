@@ -2,8 +2,9 @@
 // behind RecordTicketEvent, GetTicket, ListTickets, ReevaluateTickets,
 // RecordOutage and GetComplianceReport (SlaCatalogService).
 //
-// A ticket stores its event log and the agreement revisions it is measured
-// under; timers are derived from them (timers.h). Every write re-derives the
+// A ticket stores its event log and references to the agreement revisions
+// it is measured under (revisions never change, so every ticket under one
+// shares it in memory); timers are derived from them (timers.h). Every write re-derives the
 // timers and, in the same atomic write, records new crossings, keeps the
 // compliance counters and the open-at-risk gauges exact, and replaces the
 // ticket's one schedule entry with the next crossing instant, so warnings
@@ -116,12 +117,42 @@ class Tickets final {
   };
   // Re-derives the record's timers at `now` and stages everything that
   // follows into `txn`: the record, indexes, crossings, counters, schedule.
-  absl::Status Persist(storage::Txn& txn, internal::v1::TicketRecord& record,
-                       const internal::v1::TicketRecord& before, absl::Time now,
-                       Crossings take, std::vector<v1::ThresholdCrossing>* new_crossings,
+  // What Persist needs to know of a record as it was before the change.
+  struct Prior {
+    bool open = false;
+    std::vector<std::string> agreement_ids;
+  };
+  static Prior PriorOf(const internal::v1::TicketRecord& record);
+  absl::Status Persist(storage::Txn& txn, internal::v1::TicketRecord& record, const Prior& before,
+                       absl::Time now, Crossings take,
+                       std::vector<v1::ThresholdCrossing>* new_crossings,
                        std::vector<v1::SlaTimer>* new_completions) const;
-  absl::StatusOr<std::vector<AppliedAgreement>> Applied(
-      const internal::v1::TicketRecord& record) const;
+
+  // An agreement revision with its calendar built and its zone loaded,
+  // shared by every ticket measured under it: a revision never changes once
+  // made, and building a calendar (zone lookup, holiday tables) costs more
+  // than using it.
+  struct Revision {
+    v1::AgreementRevision revision;
+    std::shared_ptr<const BusinessCalendar> calendar;
+    absl::TimeZone zone;
+  };
+  // The revisions a record is measured under, and the AppliedAgreements
+  // (pointing into them) that EvaluateTimers takes.
+  struct Measures {
+    std::vector<std::shared_ptr<const Revision>> revisions;
+    std::vector<AppliedAgreement> applied;
+  };
+  absl::StatusOr<Measures> Applied(const internal::v1::TicketRecord& record) const;
+  // The revision `number` of `agreement` (`agreements/{id}`), from the cache
+  // or the catalog; DATA_LOSS if the catalog does not have it.
+  absl::StatusOr<std::shared_ptr<const Revision>> RevisionOf(const std::string& agreement,
+                                                             int32_t number) const;
+  // Caches `revision` (already read) and returns its cached form.
+  absl::StatusOr<std::shared_ptr<const Revision>> Remember(const v1::AgreementRevision& revision) const;
+  // A record written before TicketRecord.revisions: its embedded revisions
+  // become references (and cache entries).
+  absl::Status UseReferences(internal::v1::TicketRecord* record) const;
   absl::StatusOr<v1::Ticket> Evaluated(const internal::v1::TicketRecord& record, absl::Time now) const;
 
   absl::Duration backfill_settle_ = kBackfillSettle;
@@ -131,8 +162,9 @@ class Tickets final {
   const Catalog::RelationshipLookup relationship_exists_;
   Observer observer_;
   EscalationOpener open_escalation_;
-  mutable std::mutex calendar_cache_mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const BusinessCalendar>> calendar_cache_;
+  mutable std::mutex revisions_mu_;
+  // By "agreements/{id}#revision".
+  mutable std::unordered_map<std::string, std::shared_ptr<const Revision>> revisions_;
 };
 
 }  // namespace rapport::sla

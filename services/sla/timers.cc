@@ -34,7 +34,7 @@ struct Timeline {
   v1::Ticket::State state = v1::Ticket::STATE_UNSPECIFIED;
 };
 
-Timeline Flatten(const std::vector<v1::TicketEvent>& events) {
+Timeline Flatten(const EventLog& events) {
   Timeline t;
   std::optional<absl::Time> run_start;
   for (const auto& e : events) {
@@ -156,13 +156,16 @@ absl::Duration TargetOf(const v1::PriorityTarget& t, v1::TimerKind kind) {
 
 }  // namespace
 
-void SortEvents(std::vector<v1::TicketEvent>* events) {
-  std::stable_sort(events->begin(), events->end(), [](const v1::TicketEvent& a, const v1::TicketEvent& b) {
-    return FromProtoTime(a.event_time()) < FromProtoTime(b.event_time());
-  });
+void InsertEvent(v1::TicketEvent event, EventLog* events) {
+  const absl::Time at = FromProtoTime(event.event_time());
+  *events->Add() = std::move(event);
+  // Late events are rare and logs short: bubble it back into place.
+  for (int i = events->size() - 1; i > 0 && at < FromProtoTime(events->Get(i - 1).event_time()); --i) {
+    events->SwapElements(i, i - 1);
+  }
 }
 
-absl::Status ValidateLog(const std::vector<v1::TicketEvent>& events) {
+absl::Status ValidateLog(const EventLog& events) {
   enum class S { kNone, kOpen, kPaused, kResolved, kCancelled } s = S::kNone;
   for (const auto& e : events) {
     auto refuse = [&](absl::string_view why) {
@@ -214,7 +217,7 @@ absl::Status ValidateLog(const std::vector<v1::TicketEvent>& events) {
   return absl::OkStatus();
 }
 
-TimerEvaluation EvaluateTimers(const std::vector<v1::TicketEvent>& events,
+TimerEvaluation EvaluateTimers(const EventLog& events,
                                const std::vector<AppliedAgreement>& agreements, absl::Time now) {
   TimerEvaluation out;
   const Timeline t = Flatten(events);

@@ -55,16 +55,19 @@ struct TimerEvaluation {
   bool breached = false;
 };
 
-// Sorts events by event_time, keeping the order of equal times (stable).
-void SortEvents(std::vector<v1::TicketEvent>* events);
+// A ticket's event log, sorted by event_time; equal times in arrival order.
+using EventLog = google::protobuf::RepeatedPtrField<v1::TicketEvent>;
+
+// Adds `event` to a sorted log after every event at or before its time.
+void InsertEvent(v1::TicketEvent event, EventLog* events);
 
 // Checks that the sorted log is a possible life of a ticket: it starts with
 // exactly one `opened`; pauses and resumes alternate; nothing but `reopened`
 // follows `cancelled` or `resolved`... FAILED_PRECONDITION naming the event.
-absl::Status ValidateLog(const std::vector<v1::TicketEvent>& events);
+absl::Status ValidateLog(const EventLog& events);
 
 // Evaluates the timers of a valid, sorted log at `now`.
-TimerEvaluation EvaluateTimers(const std::vector<v1::TicketEvent>& events,
+TimerEvaluation EvaluateTimers(const EventLog& events,
                                const std::vector<AppliedAgreement>& agreements, absl::Time now);
 
 }  // namespace rapport::sla

@@ -3,11 +3,13 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "rapport/internal/v1/internal.pb.h"
 #include "rapport/v1/escalations.grpc.pb.h"
 #include "rapport/v1/relationships.grpc.pb.h"
 #include "rapport/v1/sla.grpc.pb.h"
 #include "server/server.h"
 #include "services/common/proto_time.h"
+#include "storage/key_codec.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -495,6 +497,43 @@ TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAske
   EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).revision(), 2);
   EXPECT_TRUE(t.events(t.events_size() - 1).has_reevaluated());
   EXPECT_EQ(reevaluate(true).changes_size(), 0);
+}
+
+// A ticket refers to the agreement revisions it is measured under. One
+// stored before that carried a copy of each revision: it is measured under
+// its copy, and refers to the revision from its next write on.
+TEST_F(TicketsTest, ATicketStoredWithACopyOfItsRevisionMovesToAReference) {
+  ASSERT_OK(Open("L-1", kT0));
+  const std::string key = storage::ticketkeys::Ticket("L-1");
+  internal::v1::TicketRecord record;
+  ASSERT_OK_AND_ASSIGN(bool found, server_->store().GetProto(storage::Cf::kTickets, key, &record));
+  ASSERT_TRUE(found);
+  ASSERT_EQ(record.revisions_size(), 1);
+  EXPECT_EQ(record.revisions(0).agreement(), "agreements/gold");
+  EXPECT_EQ(record.revisions(0).revision(), 1);
+  EXPECT_EQ(record.agreements_size(), 0);
+
+  v1::AgreementRevision revision;
+  ASSERT_OK_AND_ASSIGN(found, server_->store().GetProto(storage::Cf::kCatalog,
+                                                        storage::catkeys::Revision("gold", 1), &revision));
+  ASSERT_TRUE(found);
+  record.clear_revisions();
+  *record.add_agreements() = revision;
+  storage::WriteBatch old_layout;
+  old_layout.PutProto(storage::Cf::kTickets, key, record);
+  ASSERT_OK(server_->store().CommitSync(std::move(old_layout)));
+  Restart();  // Nothing cached.
+
+  EXPECT_EQ(Timer(Get("L-1"), v1::FIRST_RESPONSE).stage(), v1::RUNNING);
+  v1::Ticket t;
+  ASSERT_OK(Event("L-1", "respond", kT0 + absl::Minutes(30), Do("responded"), &t));
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).stage(), v1::MET);
+  EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).revision(), 1);
+  ASSERT_OK_AND_ASSIGN(found, server_->store().GetProto(storage::Cf::kTickets, key, &record));
+  EXPECT_EQ(record.agreements_size(), 0);
+  ASSERT_EQ(record.revisions_size(), 1);
+  EXPECT_EQ(record.revisions(0).agreement(), "agreements/gold");
+  EXPECT_EQ(record.revisions(0).revision(), 1);
 }
 
 TEST_F(TicketsTest, RelationshipHealthReadsSlaComplianceAndFlagsTheWatermelon) {
