@@ -393,8 +393,7 @@ void Catalog::CreateService(const v1::CreateServiceRequest& request, Callback<v1
   if (!valid.ok()) return done(valid);
   const std::string id = request.service_id().empty() ? NewId() : request.service_id();
   const absl::Time now = clock_->Now();
-  TransactFor<v1::Service>(
-      store_,
+  Write<v1::Service>(
       [this, request, id, now](storage::Txn& txn, v1::Service* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateService", request.request_id(), out));
         if (replay) return absl::OkStatus();
@@ -440,8 +439,7 @@ void Catalog::UpdateService(const v1::UpdateServiceRequest& request, Callback<v1
   if (valid.ok()) valid = id.status();
   if (!valid.ok()) return done(valid);
   const absl::Time now = clock_->Now();
-  TransactFor<v1::Service>(
-      store_,
+  Write<v1::Service>(
       [this, request, id = *id, now](storage::Txn& txn, v1::Service* out) -> absl::Status {
         v1::Service current;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kCatalog, keys::Record(keys::kService, id), &current));
@@ -465,8 +463,7 @@ void Catalog::UpdateService(const v1::UpdateServiceRequest& request, Callback<v1
 void Catalog::DeleteService(const v1::DeleteServiceRequest& request, Callback<bool> done) {
   auto id = ParseName("name", request.name(), "services");
   if (!id.ok()) return done(id.status());
-  TransactFor<bool>(
-      store_,
+  Write<bool>(
       [this, request, id = *id](storage::Txn& txn, bool* out) -> absl::Status {
         v1::Service current;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kCatalog, keys::Record(keys::kService, id), &current));
@@ -498,8 +495,7 @@ void Catalog::CreateCalendar(const v1::CreateCalendarRequest& request, Callback<
   if (!valid.ok()) return done(valid);
   const std::string id = request.calendar_id().empty() ? NewId() : request.calendar_id();
   const absl::Time now = clock_->Now();
-  TransactFor<v1::Calendar>(
-      store_,
+  Write<v1::Calendar>(
       [this, request, id, now](storage::Txn& txn, v1::Calendar* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateCalendar", request.request_id(), out));
         if (replay) return absl::OkStatus();
@@ -544,8 +540,7 @@ void Catalog::UpdateCalendar(const v1::UpdateCalendarRequest& request, Callback<
   if (valid.ok()) valid = id.status();
   if (!valid.ok()) return done(valid);
   const absl::Time now = clock_->Now();
-  TransactFor<v1::Calendar>(
-      store_,
+  Write<v1::Calendar>(
       [this, request, id = *id, now](storage::Txn& txn, v1::Calendar* out) -> absl::Status {
         v1::Calendar current;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kCatalog, keys::Record(keys::kCalendar, id), &current));
@@ -583,8 +578,7 @@ void Catalog::UpdateCalendar(const v1::UpdateCalendarRequest& request, Callback<
 void Catalog::DeleteCalendar(const v1::DeleteCalendarRequest& request, Callback<bool> done) {
   auto id = ParseName("name", request.name(), "calendars");
   if (!id.ok()) return done(id.status());
-  TransactFor<bool>(
-      store_,
+  Write<bool>(
       [this, request, id = *id](storage::Txn& txn, bool* out) -> absl::Status {
         v1::Calendar current;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kCatalog, keys::Record(keys::kCalendar, id), &current));
@@ -664,8 +658,7 @@ void Catalog::CreateAgreement(const v1::CreateAgreementRequest& request, Callbac
   if (!valid.ok()) return done(valid);
   const std::string id = request.agreement_id().empty() ? NewId() : request.agreement_id();
   const absl::Time now = clock_->Now();
-  TransactFor<v1::Agreement>(
-      store_,
+  Write<v1::Agreement>(
       [this, request, id, now](storage::Txn& txn, v1::Agreement* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateAgreement", request.request_id(), out));
         if (replay) return absl::OkStatus();
@@ -733,8 +726,7 @@ void Catalog::UpdateAgreement(const v1::UpdateAgreementRequest& request, Callbac
   if (valid.ok()) valid = id.status();
   if (!valid.ok()) return done(valid);
   const absl::Time now = clock_->Now();
-  TransactFor<v1::Agreement>(
-      store_,
+  Write<v1::Agreement>(
       [this, request, id = *id, now](storage::Txn& txn, v1::Agreement* out) -> absl::Status {
         v1::Agreement current;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kCatalog, keys::Record(keys::kAgreement, id), &current));
@@ -773,8 +765,7 @@ void Catalog::UpdateAgreement(const v1::UpdateAgreementRequest& request, Callbac
 void Catalog::DeleteAgreement(const v1::DeleteAgreementRequest& request, Callback<bool> done) {
   auto id = ParseName("name", request.name(), "agreements");
   if (!id.ok()) return done(id.status());
-  TransactFor<bool>(
-      store_,
+  Write<bool>(
       [request, id = *id](storage::Txn& txn, bool* out) -> absl::Status {
         v1::Agreement current;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kCatalog, keys::Record(keys::kAgreement, id), &current));
@@ -812,73 +803,119 @@ absl::StatusOr<v1::ResolveAgreementsResponse> Catalog::ResolveAgreements(
     RETURN_IF_ERROR(ParseName("relationship", request.relationship(), "relationships").status());
   }
   RETURN_IF_ERROR(CheckEnum("priority", v1::Priority_descriptor(), request.priority(), true));
-  v1::Service service;
-  ASSIGN_OR_RETURN(bool found, ReadRecord(*store_, keys::kService, service_id, &service));
-  if (!found) return NotFound("service", request.service());
+  ASSIGN_OR_RETURN(std::shared_ptr<const ServiceAgreements> service, AgreementsOf(service_id));
+  if (!service->service_found) return NotFound("service", request.service());
   const absl::Time at = request.has_at_time() ? FromProtoTime(request.at_time()) : clock_->Now();
 
-  std::vector<v1::Agreement> own, defaults, others;
-  storage::ScanOptions scan;
-  scan.prefix = keys::AgreementByServicePrefix(service_id);
-  absl::Status error;
-  RETURN_IF_ERROR(store_->ForEach(Cf::kIndex, scan, [&](absl::string_view key, absl::string_view) {
-    v1::Agreement a;
-    auto read = ReadRecord(*store_, keys::kAgreement, keys::AgreementFromIndex(key).value_or(""), &a);
-    if (!read.ok()) {
-      error = read.status();
-      return false;
-    }
-    if (!*read || StateAt(a, at) != v1::Agreement::EFFECTIVE) return true;
+  using Candidate = ServiceAgreements::Candidate;
+  std::vector<const Candidate*> own, defaults, others;
+  for (const Candidate& c : service->candidates) {
+    const v1::Agreement& a = c.agreement;
+    if (StateAt(a, at) != v1::Agreement::EFFECTIVE) continue;
     if (a.type() != v1::Agreement::SLA) {
-      others.push_back(std::move(a));
+      others.push_back(&c);
     } else if (!a.relationship().empty() && a.relationship() == request.relationship()) {
-      own.push_back(std::move(a));
+      own.push_back(&c);
     } else if (a.relationship().empty()) {
-      defaults.push_back(std::move(a));
+      defaults.push_back(&c);
     }
-    return true;
-  }));
-  RETURN_IF_ERROR(error);
+  }
   // The most recently effective SLA wins when several overlap.
-  auto latest = [](const std::vector<v1::Agreement>& v) {
-    return *std::max_element(v.begin(), v.end(), [](const v1::Agreement& x, const v1::Agreement& y) {
-      return FromProtoTime(x.effective_from()) < FromProtoTime(y.effective_from());
+  auto latest = [](const std::vector<const Candidate*>& v) {
+    return *std::max_element(v.begin(), v.end(), [](const Candidate* x, const Candidate* y) {
+      return FromProtoTime(x->agreement.effective_from()) < FromProtoTime(y->agreement.effective_from());
     });
   };
-  std::vector<v1::Agreement> chosen;
+  std::vector<const Candidate*> chosen;
   if (!own.empty()) {
     chosen.push_back(latest(own));
   } else if (!defaults.empty()) {
     chosen.push_back(latest(defaults));
   }
-  for (auto& o : others) chosen.push_back(std::move(o));
+  chosen.insert(chosen.end(), others.begin(), others.end());
 
   v1::ResolveAgreementsResponse response;
-  for (const auto& a : chosen) {
+  for (const Candidate* c : chosen) {
     // The revision in force at `at`: the latest made at or before it, else the first.
-    const std::string id = IdOf(a.name());
-    storage::ScanOptions revisions;
-    revisions.prefix = keys::RevisionPrefix(id);
-    v1::AgreementRevision pick;
-    bool have = false;
-    RETURN_IF_ERROR(store_->ForEach(Cf::kCatalog, revisions, [&](absl::string_view, absl::string_view value) {
-      v1::AgreementRevision r;
-      if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-      if (!have || FromProtoTime(r.create_time()) <= at) {
-        pick = std::move(r);
-        have = true;
-        return true;
-      }
-      return false;
-    }));
-    if (!have) return absl::DataLossError(absl::StrCat(a.name(), " has no revisions"));
+    const v1::AgreementRevision* pick = nullptr;
+    for (const auto& r : c->revisions) {
+      if (pick != nullptr && FromProtoTime(r.create_time()) > at) break;
+      pick = &r;
+    }
+    if (pick == nullptr) return absl::DataLossError(absl::StrCat(c->agreement.name(), " has no revisions"));
     auto* resolved = response.add_agreements();
-    for (const auto& t : pick.snapshot().targets()) {
+    for (const auto& t : pick->snapshot().targets()) {
       if (t.priority() == request.priority()) *resolved->mutable_target() = t;
     }
-    *resolved->mutable_revision() = std::move(pick);
+    *resolved->mutable_revision() = *pick;
   }
   return response;
+}
+
+absl::StatusOr<std::shared_ptr<const Catalog::ServiceAgreements>> Catalog::AgreementsOf(
+    const std::string& service_id) const {
+  // Read in this order, a write that starts or ends while the entry is read
+  // keeps it out of the cache.
+  const bool quiet = writing_.load() == 0;
+  const uint64_t generation = generation_.load();
+  if (quiet) {
+    std::lock_guard<std::mutex> lock(agreements_mu_);
+    auto it = agreements_.find(service_id);
+    if (it != agreements_.end() && it->second->generation == generation) return it->second;
+  }
+  auto entry = std::make_shared<ServiceAgreements>();
+  entry->generation = generation;
+  v1::Service service;
+  ASSIGN_OR_RETURN(entry->service_found, ReadRecord(*store_, keys::kService, service_id, &service));
+  storage::ScanOptions scan;
+  scan.prefix = keys::AgreementByServicePrefix(service_id);
+  absl::Status error;
+  RETURN_IF_ERROR(store_->ForEach(Cf::kIndex, scan, [&](absl::string_view key, absl::string_view) {
+    ServiceAgreements::Candidate c;
+    auto read = ReadRecord(*store_, keys::kAgreement, keys::AgreementFromIndex(key).value_or(""), &c.agreement);
+    if (!read.ok()) {
+      error = read.status();
+      return false;
+    }
+    if (*read) entry->candidates.push_back(std::move(c));
+    return true;
+  }));
+  RETURN_IF_ERROR(error);
+  for (auto& c : entry->candidates) {
+    storage::ScanOptions revisions;
+    revisions.prefix = keys::RevisionPrefix(IdOf(c.agreement.name()));
+    RETURN_IF_ERROR(store_->ForEach(Cf::kCatalog, revisions, [&](absl::string_view, absl::string_view value) {
+      v1::AgreementRevision r;
+      if (r.ParseFromArray(value.data(), static_cast<int>(value.size()))) c.revisions.push_back(std::move(r));
+      return true;
+    }));
+  }
+  if (quiet && writing_.load() == 0 && generation_.load() == generation) {
+    std::lock_guard<std::mutex> lock(agreements_mu_);
+    if (agreements_.size() >= 1024) agreements_.clear();
+    agreements_[service_id] = entry;
+  }
+  return entry;
+}
+
+template <typename T>
+void Catalog::Write(std::function<absl::Status(storage::Txn&, T*)> body, Callback<T> done) {
+  writing_.fetch_add(1);
+  TransactFor<T>(store_, std::move(body), [this, done = std::move(done)](absl::StatusOr<T> result) {
+    generation_.fetch_add(1);
+    writing_.fetch_sub(1);
+    done(std::move(result));
+  });
+}
+
+void Catalog::Write(std::function<absl::Status(storage::Txn&)> body,
+                    std::function<void(absl::Status)> done) {
+  writing_.fetch_add(1);
+  Transact(store_, std::move(body), [this, done = std::move(done)](absl::Status status) {
+    generation_.fetch_add(1);
+    writing_.fetch_sub(1);
+    done(std::move(status));
+  });
 }
 
 // ---------------------------------------------------------- catalog as code
@@ -917,8 +954,7 @@ void Catalog::ApplyCatalog(const v1::ApplyCatalogRequest& request,
   const absl::Time now = clock_->Now();
   const bool dry_run = request.dry_run();
   auto response = std::make_shared<v1::ApplyCatalogResponse>();
-  Transact(
-      store_,
+  Write(
       [this, request, now, dry_run, response](storage::Txn& txn) -> absl::Status {
         response->Clear();
         response->set_dry_run(dry_run);

@@ -4,8 +4,12 @@
 // as store transactions and report through a callback once durable.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -73,6 +77,27 @@ class Catalog final {
                                     absl::string_view agreement) const;
 
  private:
+  // Every catalog write goes through Write: ResolveAgreements caches what it
+  // reads of a service's agreements, and uses that only while no write is
+  // running and none has finished since.
+  template <typename T>
+  void Write(std::function<absl::Status(storage::Txn&, T*)> body, Callback<T> done);
+  void Write(std::function<absl::Status(storage::Txn&)> body, std::function<void(absl::Status)> done);
+
+  // What ResolveAgreements reads of a service: whether it exists, and its
+  // agreements, each with its revisions oldest first.
+  struct ServiceAgreements {
+    struct Candidate {
+      v1::Agreement agreement;
+      std::vector<v1::AgreementRevision> revisions;
+    };
+    uint64_t generation = 0;
+    bool service_found = false;
+    std::vector<Candidate> candidates;
+  };
+  absl::StatusOr<std::shared_ptr<const ServiceAgreements>> AgreementsOf(
+      const std::string& service_id) const;
+
   absl::Status StageService(storage::Txn& txn, const v1::Service& in, absl::Time now,
                             v1::Service* out, std::vector<std::string>* changed) const;
   absl::Status StageCalendar(storage::Txn& txn, const v1::Calendar& in, absl::Time now,
@@ -87,6 +112,12 @@ class Catalog final {
   storage::Store* const store_;
   Clock* const clock_;
   const RelationshipLookup relationship_exists_;
+  // Catalog writes running, and finished (see Write).
+  mutable std::atomic<int> writing_{0};
+  mutable std::atomic<uint64_t> generation_{0};
+  mutable std::mutex agreements_mu_;
+  // By service id; every entry is of one generation.
+  mutable std::unordered_map<std::string, std::shared_ptr<const ServiceAgreements>> agreements_;
 };
 
 }  // namespace rapport::sla

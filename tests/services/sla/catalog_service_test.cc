@@ -436,6 +436,47 @@ TEST_F(CatalogServiceTest, ResolveSelectsOwnSlaElseDefaultPlusOlasAndUcs) {
   EXPECT_EQ(listed.agreements(0).name(), "agreements/uc-mailco");
 }
 
+// ResolveAgreements keeps what it read of a service between catalog
+// writes: every write is seen by the next resolution.
+TEST_F(CatalogServiceTest, ResolveSeesEachCatalogWriteAtOnce) {
+  ASSERT_OK(CreateService("email"));
+  ASSERT_OK(CreateCalendar("office", OfficeHours()));
+  CreateRelationship("acme");
+  ASSERT_OK(CreateAgreement("default", Sla("email", "")));
+  auto first = [](const v1::ResolveAgreementsResponse& r) {
+    return r.agreements_size() == 0 ? std::string() : r.agreements(0).revision().agreement();
+  };
+  auto resolved = Resolve("acme", "email", v1::P1, kT0 + absl::Hours(1));
+  EXPECT_EQ(first(resolved), "agreements/default");
+  const int64_t response = resolved.agreements(0).target().first_response().seconds();
+
+  // A new revision.
+  clock_.Advance(absl::Minutes(1));
+  v1::Agreement change;
+  change.set_name("agreements/default");
+  *change.mutable_targets() = resolved.agreements(0).revision().snapshot().targets();
+  change.mutable_targets(0)->mutable_first_response()->set_seconds(response * 2);
+  v1::Agreement updated;
+  ASSERT_OK(UpdateAgreement(change, {"targets"}, &updated));
+  resolved = Resolve("acme", "email", v1::P1, clock_.Now() + absl::Hours(1));
+  EXPECT_EQ(resolved.agreements(0).revision().revision(), 2);
+  EXPECT_EQ(resolved.agreements(0).target().first_response().seconds(), response * 2);
+
+  // The relationship's own SLA wins over the default once it exists.
+  ASSERT_OK(CreateAgreement("acme-email", Sla("email", "acme")));
+  EXPECT_EQ(first(Resolve("acme", "email", v1::P1, clock_.Now() + absl::Hours(1))),
+            "agreements/acme-email");
+
+  // And the default is back once it is gone.
+  grpc::ClientContext ctx;
+  v1::DeleteAgreementRequest remove;
+  remove.set_name("agreements/acme-email");
+  google::protobuf::Empty empty;
+  ASSERT_OK(stub_->DeleteAgreement(&ctx, remove, &empty));
+  EXPECT_EQ(first(Resolve("acme", "email", v1::P1, clock_.Now() + absl::Hours(1))),
+            "agreements/default");
+}
+
 TEST_F(CatalogServiceTest, ApplyCatalogValidatesAllThenWritesAtomically) {
   v1::ApplyCatalogRequest request;
   auto* catalog = request.mutable_catalog();
