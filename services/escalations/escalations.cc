@@ -145,6 +145,17 @@ v1::Escalation CopyWithoutTimeline(v1::Escalation& e) {
   return copy;
 }
 
+// The record as it was before a change, for Write() and the observer, which
+// read its own fields only: without the timeline and the policy snapshot,
+// which `e` lends out instead of them being copied.
+v1::Escalation FieldsBefore(v1::Escalation& e) {
+  std::unique_ptr<v1::EscalationPolicy> policy(e.has_policy_snapshot() ? e.release_policy_snapshot()
+                                                                       : nullptr);
+  v1::Escalation copy = CopyWithoutTimeline(e);
+  if (policy != nullptr) e.set_allocated_policy_snapshot(policy.release());
+  return copy;
+}
+
 // The instant of the escalation's one schedule entry, if it has one: the
 // level's wait while OPEN, the re-trigger while ACKNOWLEDGED.
 std::optional<absl::Time> ScheduledDue(const v1::Escalation& e) {
@@ -603,8 +614,7 @@ void Escalations::Mutate(absl::string_view method, absl::string_view name, absl:
         if (!found)
           return absl::NotFoundError(absl::StrCat("escalation ", EscName(id), " does not exist"));
         RETURN_IF_ERROR(CheckEtag(e.name(), e.etag(), etag));
-        // Write() and the observer read only the fields, not the timeline.
-        const v1::Escalation before = CopyWithoutTimeline(e);
+        const v1::Escalation before = FieldsBefore(e);
         v1::EscalationTimelineEntry entry;
         entry.set_actor(actor);
         RETURN_IF_ERROR(mutation(txn, e, entry, now));
@@ -884,7 +894,7 @@ absl::Status Escalations::OnScheduled(const storage::ScheduledEntry& entry, stor
   const auto due = ScheduledDue(e);
   if (!due || *due != entry.due) return absl::OkStatus();
   const absl::Time now = std::max(clock_->Now(), entry.due);
-  const v1::Escalation before = CopyWithoutTimeline(e);
+  const v1::Escalation before = FieldsBefore(e);
   v1::EscalationTimelineEntry step;
   step.set_actor(kSystemActor);
   if (e.state() == State::OPEN) {
@@ -893,7 +903,7 @@ absl::Status Escalations::OnScheduled(const storage::ScheduledEntry& entry, stor
       e.set_level(e.level() + 1);
       step.set_action(Action::AUTO_ESCALATED);
       step.set_note(absl::StrCat("not acknowledged within ",
-                                 absl::FormatDuration(WaitOf(before, before.level()))));
+                                 absl::FormatDuration(WaitOf(e, before.level()))));
     } else if (e.repeat_count() < e.policy_snapshot().repeat()) {
       e.set_repeat_count(e.repeat_count() + 1);
       e.set_level(0);

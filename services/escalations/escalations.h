@@ -245,7 +245,8 @@ class Escalations final {
               Callback<v1::Escalation> done);
   // Stages `after` (changed from `before`; `before` empty for a new one)
   // and the entry into the transaction: timeline, etag, indexes, counters,
-  // schedule, change log.
+  // schedule, change log. Reads `before`'s own fields only: neither its
+  // timeline nor its policy snapshot.
   absl::Status Write(storage::Txn& txn, const v1::Escalation& before, v1::Escalation& after,
                      v1::EscalationTimelineEntry entry, absl::Time now) const;
   // Starts `e` at the first level of `policy` (OPEN, wait scheduled by Write).
