@@ -217,20 +217,27 @@ std::vector<Span> Subtract(const std::vector<Span>& spans, const std::vector<Spa
   return out;
 }
 
+// The key of Tickets::revisions_.
+std::string RevisionKey(absl::string_view agreement, int32_t number) {
+  return absl::StrCat(agreement, "#", number);
+}
+
 }  // namespace
 
 Tickets::Tickets(storage::Store* store, Clock* clock, const Catalog* catalog,
                  Catalog::RelationshipLookup relationship_exists)
     : store_(store), clock_(clock), catalog_(catalog), relationship_exists_(std::move(relationship_exists)) {}
 
+std::shared_ptr<const Tickets::Revision> Tickets::Cached(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(revisions_mu_);
+  auto it = revisions_.find(key);
+  return it == revisions_.end() ? nullptr : it->second;
+}
+
 absl::StatusOr<std::shared_ptr<const Tickets::Revision>> Tickets::Remember(
     const v1::AgreementRevision& revision) const {
-  const std::string key = absl::StrCat(revision.agreement(), "#", revision.revision());
-  {
-    std::lock_guard<std::mutex> lock(revisions_mu_);
-    auto it = revisions_.find(key);
-    if (it != revisions_.end()) return it->second;
-  }
+  const std::string key = RevisionKey(revision.agreement(), revision.revision());
+  if (auto cached = Cached(key)) return cached;
   auto built = std::make_shared<Revision>();
   built->revision = revision;
   ASSIGN_OR_RETURN(BusinessCalendar calendar, ToBusinessCalendar(revision.calendar()));
@@ -247,11 +254,7 @@ absl::StatusOr<std::shared_ptr<const Tickets::Revision>> Tickets::Remember(
 
 absl::StatusOr<std::shared_ptr<const Tickets::Revision>> Tickets::RevisionOf(
     const std::string& agreement, int32_t number) const {
-  {
-    std::lock_guard<std::mutex> lock(revisions_mu_);
-    auto it = revisions_.find(absl::StrCat(agreement, "#", number));
-    if (it != revisions_.end()) return it->second;
-  }
+  if (auto cached = Cached(RevisionKey(agreement, number))) return cached;
   // Read outside any transaction: a revision is never rewritten.
   v1::AgreementRevision revision;
   ASSIGN_OR_RETURN(bool found,
@@ -263,6 +266,15 @@ absl::StatusOr<std::shared_ptr<const Tickets::Revision>> Tickets::RevisionOf(
                                             ", which a ticket is measured under, is missing"));
   }
   return Remember(revision);
+}
+
+absl::StatusOr<bool> Tickets::ReadRecord(storage::Txn* txn, absl::string_view ticket_id,
+                                         internal::v1::TicketRecord* record) const {
+  const std::string key = keys::Ticket(ticket_id);
+  ASSIGN_OR_RETURN(bool found, txn != nullptr ? txn->GetProto(Cf::kTickets, key, record)
+                                              : store_->GetProto(Cf::kTickets, key, record));
+  if (found) RETURN_IF_ERROR(UseReferences(record));
+  return found;
 }
 
 absl::Status Tickets::UseReferences(internal::v1::TicketRecord* record) const {
@@ -281,10 +293,6 @@ absl::StatusOr<Tickets::Measures> Tickets::Applied(const internal::v1::TicketRec
   for (const auto& ref : record.revisions()) {
     ASSIGN_OR_RETURN(auto revision, RevisionOf(ref.agreement(), ref.revision()));
     measures.revisions.push_back(std::move(revision));
-  }
-  for (const auto& revision : record.agreements()) {  // Not yet UseReferences'd.
-    ASSIGN_OR_RETURN(auto cached, Remember(revision));
-    measures.revisions.push_back(std::move(cached));
   }
   for (const auto& r : measures.revisions) measures.applied.push_back({&r->revision, r->calendar});
   return measures;
@@ -310,7 +318,6 @@ Tickets::Prior Tickets::PriorOf(const internal::v1::TicketRecord& record) {
   prior.open = record.has_ticket() && (record.ticket().state() == v1::Ticket::OPEN ||
                                        record.ticket().state() == v1::Ticket::PAUSED);
   for (const auto& r : record.revisions()) prior.agreement_ids.push_back(IdOf(r.agreement()));
-  for (const auto& a : record.agreements()) prior.agreement_ids.push_back(IdOf(a.agreement()));
   return prior;
 }
 
@@ -318,7 +325,6 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
                               const Prior& before, absl::Time now, Crossings take,
                               std::vector<v1::ThresholdCrossing>* new_crossings,
                               std::vector<v1::SlaTimer>* new_completions) const {
-  RETURN_IF_ERROR(UseReferences(&record));
   ASSIGN_OR_RETURN(const Measures measures, Applied(record));
   const std::vector<AppliedAgreement>& applied = measures.applied;
   TimerEvaluation eval = EvaluateTimers(record.ticket().events(), applied, now);
@@ -495,7 +501,7 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
         news->first.clear();
         news->second.clear();
         internal::v1::TicketRecord record;
-        ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, keys::Ticket(request.ticket_id()), &record));
+        ASSIGN_OR_RETURN(bool found, ReadRecord(&txn, request.ticket_id(), &record));
         const Prior before = PriorOf(record);
         if (found) {
           for (const auto& e : record.ticket().events()) {
@@ -544,7 +550,7 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
 
 absl::Status Tickets::OnScheduled(const storage::ScheduledEntry& entry, storage::Txn& txn) {
   internal::v1::TicketRecord record;
-  ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, keys::Ticket(entry.key), &record));
+  ASSIGN_OR_RETURN(bool found, ReadRecord(&txn, entry.key, &record));
   if (!found) return absl::OkStatus();
   const Prior before = PriorOf(record);
   // The entry itself is removed by the scheduler in this transaction.
@@ -565,7 +571,7 @@ absl::StatusOr<v1::Ticket> Tickets::GetTicket(const v1::GetTicketRequest& reques
     return absl::InvalidArgumentError(absl::StrCat("name must look like 'tickets/{id}'; got '", request.name(), "'"));
   }
   internal::v1::TicketRecord record;
-  ASSIGN_OR_RETURN(bool found, store_->GetProto(Cf::kTickets, keys::Ticket(IdOf(request.name())), &record));
+  ASSIGN_OR_RETURN(bool found, ReadRecord(nullptr, IdOf(request.name()), &record));
   if (!found) return absl::NotFoundError(absl::StrCat("ticket ", request.name(), " does not exist"));
   return Evaluated(record, clock_->Now());
 }
@@ -606,7 +612,7 @@ absl::StatusOr<v1::ListTicketsResponse> Tickets::ListTickets(const v1::ListTicke
     internal::v1::TicketRecord record;
     if (cf == Cf::kIndex) {
       auto id = keys::TicketFromIndex(key);
-      auto read = store_->GetProto(Cf::kTickets, keys::Ticket(id.value_or("")), &record);
+      auto read = ReadRecord(nullptr, id.value_or(""), &record);
       if (!read.ok()) {
         error = read.status();
         return false;
@@ -614,6 +620,9 @@ absl::StatusOr<v1::ListTicketsResponse> Tickets::ListTickets(const v1::ListTicke
       if (!*read) return true;
     } else if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       error = absl::DataLossError("ticket record does not parse");
+      return false;
+    } else if (auto current = UseReferences(&record); !current.ok()) {
+      error = current;
       return false;
     }
     auto ticket = Evaluated(record, now);
@@ -671,10 +680,9 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
         for (const auto& entry : open.entries) {
           const std::string ticket_id = keys::TicketFromIndex(entry.key).value_or("");
           internal::v1::TicketRecord record;
-          ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, keys::Ticket(ticket_id), &record));
+          ASSIGN_OR_RETURN(bool found, ReadRecord(&txn, ticket_id, &record));
           if (!found) continue;
           const Prior before = PriorOf(record);
-          RETURN_IF_ERROR(UseReferences(&record));
           std::string change;
           for (auto& ref : *record.mutable_revisions()) {
             if (!only_agreement.empty() && ref.agreement() != only_agreement) continue;

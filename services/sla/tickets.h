@@ -150,8 +150,15 @@ class Tickets final {
                                                              int32_t number) const;
   // Caches `revision` (already read) and returns its cached form.
   absl::StatusOr<std::shared_ptr<const Revision>> Remember(const v1::AgreementRevision& revision) const;
-  // A record written before TicketRecord.revisions: its embedded revisions
-  // become references (and cache entries).
+  // The cached revision under `key` (RevisionKey), or null.
+  std::shared_ptr<const Revision> Cached(const std::string& key) const;
+  // Reads the record of `ticket_id` into `record` (through `txn` if given),
+  // in the current layout: a record written before TicketRecord.revisions
+  // has its embedded revisions turned into references (and cache entries).
+  // Whether it exists.
+  absl::StatusOr<bool> ReadRecord(storage::Txn* txn, absl::string_view ticket_id,
+                                  internal::v1::TicketRecord* record) const;
+  // That turn, for a record read otherwise (a scan).
   absl::Status UseReferences(internal::v1::TicketRecord* record) const;
   absl::StatusOr<v1::Ticket> Evaluated(const internal::v1::TicketRecord& record, absl::Time now) const;
 
