@@ -898,12 +898,17 @@ absl::StatusOr<std::shared_ptr<const Catalog::ServiceAgreements>> Catalog::Agree
   return entry;
 }
 
+void Catalog::WriteEnded() const {
+  // The generation first: a reader that sees no write running also sees it.
+  generation_.fetch_add(1);
+  writing_.fetch_sub(1);
+}
+
 template <typename T>
 void Catalog::Write(std::function<absl::Status(storage::Txn&, T*)> body, Callback<T> done) {
   writing_.fetch_add(1);
   TransactFor<T>(store_, std::move(body), [this, done = std::move(done)](absl::StatusOr<T> result) {
-    generation_.fetch_add(1);
-    writing_.fetch_sub(1);
+    WriteEnded();
     done(std::move(result));
   });
 }
@@ -912,8 +917,7 @@ void Catalog::Write(std::function<absl::Status(storage::Txn&)> body,
                     std::function<void(absl::Status)> done) {
   writing_.fetch_add(1);
   Transact(store_, std::move(body), [this, done = std::move(done)](absl::Status status) {
-    generation_.fetch_add(1);
-    writing_.fetch_sub(1);
+    WriteEnded();
     done(std::move(status));
   });
 }

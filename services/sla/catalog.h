@@ -83,6 +83,8 @@ class Catalog final {
   template <typename T>
   void Write(std::function<absl::Status(storage::Txn&, T*)> body, Callback<T> done);
   void Write(std::function<absl::Status(storage::Txn&)> body, std::function<void(absl::Status)> done);
+  // What Write does once its write is over, written or not.
+  void WriteEnded() const;
 
   // What ResolveAgreements reads of a service: whether it exists, and its
   // agreements, each with its revisions oldest first.
