@@ -340,13 +340,17 @@ Store::~Store() {
 }
 
 absl::Status Store::OpenDb() {
-  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  // Memtables are charged to the block cache (below), so it holds both: sized
+  // for blocks alone, full memtables would leave no room for blocks and every
+  // read of a table would fetch and decompress its block again.
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes + options_.memtable_bytes);
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  if (options_.row_cache_bytes > 0) db_options.row_cache = rocksdb::NewLRUCache(options_.row_cache_bytes);
   db_options.max_total_wal_size = 256 << 20;
   // No WAL recycling (recycle_log_file_num): RocksDB 7.8 turns it off by
   // itself under the default wal_recovery_mode, kPointInTimeRecovery, which

@@ -59,10 +59,18 @@ struct StoreOptions {
   // Sync the WAL before acknowledging a write. Off: faster, and a machine
   // crash (not a process crash) may lose the last acknowledged writes.
   bool sync_writes = true;
-  // Shared block cache for all column families, in bytes.
+  // Shared block cache for all column families, in bytes: data, index and
+  // filter blocks.
   size_t block_cache_bytes = 64 << 20;
-  // Upper bound of all memtables together, in bytes (charged to the cache).
+  // Upper bound of all memtables together, in bytes. The memory is accounted
+  // in the same cache, which is sized block_cache_bytes + memtable_bytes so
+  // that full memtables never squeeze the blocks out.
   size_t memtable_bytes = 64 << 20;
+  // Cache of single values found in table files, in bytes: a point read of a
+  // hot record (a relationship the portals keep reading) skips the index,
+  // filter and data blocks of the file that holds it. Table files never
+  // change, so it is never stale. 0 turns it off.
+  size_t row_cache_bytes = 16 << 20;
   // Most batches the committer merges into one write.
   size_t max_group_batches = 1024;
 };
