@@ -119,6 +119,43 @@ std::string Metrics::Render() const {
   return prometheus::TextSerializer().Serialize(families);
 }
 
+Metrics::RpcSeries::RpcSeries(Metrics* metrics, std::string service, std::string method)
+    : metrics_(metrics),
+      service_(std::move(service)),
+      method_(std::move(method)),
+      seconds_(metrics->rpc_seconds_.Add({{"grpc_service", service_}, {"grpc_method", method_}},
+                                         LatencyBuckets())) {}
+
+void Metrics::RpcSeries::Observe(int code, absl::FunctionRef<std::string()> code_name,
+                                  double seconds) {
+  if (code < 0 || code >= static_cast<int>(handled_.size())) code = 2;
+  std::atomic<prometheus::Counter*>& slot = handled_[static_cast<size_t>(code)];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add returns the same series to every caller, so a race here
+    // stores the same pointer twice.
+    counter = &metrics_->rpc_handled_.Add({{"grpc_service", service_},
+                                           {"grpc_method", method_},
+                                           {"grpc_code", code_name()}});
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->Increment();
+  seconds_.Observe(seconds);
+}
+
+Metrics::RpcSeries* Metrics::RpcSeriesFor(absl::string_view service, absl::string_view method) {
+  const std::string key = absl::StrCat(service, "/", method);
+  std::lock_guard<std::mutex> lock(rpc_series_mu_);
+  auto it = rpc_series_.find(key);
+  if (it == rpc_series_.end()) {
+    it = rpc_series_
+             .emplace(key, std::unique_ptr<RpcSeries>(
+                               new RpcSeries(this, std::string(service), std::string(method))))
+             .first;
+  }
+  return it->second.get();
+}
+
 void Metrics::ObserveRpc(const std::string& service, const std::string& method,
                          const std::string& code, double seconds) {
   rpc_handled_.Add({{"grpc_service", service}, {"grpc_method", method}, {"grpc_code", code}})

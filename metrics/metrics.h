@@ -7,6 +7,8 @@
 // names, status codes, kinds), never an id.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "prometheus/counter.h"
@@ -50,8 +53,34 @@ class Metrics final {
   // Renders every metric in the text exposition format (what /metrics serves).
   std::string Render() const;
 
-  // Records one finished RPC: its service ("rapport.v1.AdminService"),
-  // method ("GetServerInfo"), final status code name ("OK") and latency.
+  // The RPC series of one method: recording through it takes no lock and
+  // builds no label set, which Family::Add does on every call.
+  class RpcSeries {
+   public:
+    // Records one finished call: its status code (a grpc::StatusCode, 0-16;
+    // others count as 2, UNKNOWN) and its latency. `code_name` gives the
+    // code's name ("OK"), asked only the first time the code is seen.
+    void Observe(int code, absl::FunctionRef<std::string()> code_name, double seconds);
+
+   private:
+    friend class Metrics;
+    RpcSeries(Metrics* metrics, std::string service, std::string method);
+
+    Metrics* const metrics_;
+    const std::string service_;
+    const std::string method_;
+    prometheus::Histogram& seconds_;
+    // By code, each made at its first call so that /metrics lists only the
+    // codes seen.
+    std::array<std::atomic<prometheus::Counter*>, 17> handled_{};
+  };
+
+  // The series of `service` ("rapport.v1.AdminService") and `method`
+  // ("GetServerInfo"): made at the first request, the same after.
+  RpcSeries* RpcSeriesFor(absl::string_view service, absl::string_view method);
+
+  // Records one finished RPC: its service, method, final status code name
+  // ("OK") and latency. The slow path of RpcSeries, for tests and tools.
   void ObserveRpc(const std::string& service, const std::string& method,
                   const std::string& code, double seconds);
 
@@ -75,6 +104,9 @@ class Metrics final {
 
   prometheus::Family<prometheus::Counter>& rpc_handled_;
   prometheus::Family<prometheus::Histogram>& rpc_seconds_;
+  std::mutex rpc_series_mu_;
+  // By "service/method"; never shrinks, so the pointers stay valid.
+  std::map<std::string, std::unique_ptr<RpcSeries>, std::less<>> rpc_series_;
   prometheus::Histogram& commit_batches_;
   prometheus::Histogram& commit_bytes_;
   prometheus::Histogram& commit_seconds_;

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <regex>
 #include <set>
@@ -16,6 +17,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rapport/v1/admin.grpc.pb.h"
@@ -169,10 +171,25 @@ TEST_F(ServerTest, MetricsPageIsValidAndCountsTheCallsMade) {
   EXPECT_THAT(stub->CreateBackup(ctx.get(), relative, &backup),
               StatusIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("directory")));
 
+  // A made-up method is counted, but its name never becomes a label value.
+  grpc::GenericStub generic(Connect(*server));
+  for (const char* made_up : {"/rapport.v1.AdminService/Nope", "/no.Such/Method"}) {
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    std::promise<grpc::Status> done;
+    auto call = Ctx();
+    generic.UnaryCall(call.get(), made_up, grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+
   const std::string page = HttpGet(server->metrics_port(), "/metrics");
   auto after = ParseMetrics(page);
   EXPECT_EQ(after[series], 5);
   EXPECT_EQ(after[errors], 1);
+  EXPECT_EQ(after[R"(rapport_grpc_server_handled_total{grpc_code="UNIMPLEMENTED",grpc_method="unknown",grpc_service="unknown"})"], 2);
+  EXPECT_THAT(page, Not(HasSubstr("Nope")));
+  EXPECT_THAT(page, Not(HasSubstr("no.Such")));
   EXPECT_EQ(after[R"(rapport_grpc_server_handling_seconds_count{grpc_method="GetServerInfo",grpc_service="rapport.v1.AdminService"})"], 5);
   EXPECT_THAT(page, HasSubstr("rapport_store_live_data_bytes"));
   EXPECT_THAT(page, HasSubstr("rapport_store_commit_group_batches"));
