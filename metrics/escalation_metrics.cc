@@ -15,7 +15,8 @@ EscalationMetrics::EscalationMetrics(Metrics* metrics,
     : opened_(prometheus::BuildCounter()
                   .Name("rapport_escalations_opened_total")
                   .Help("Escalations opened, by source and severity.")
-                  .Register(metrics->registry())),
+                  .Register(metrics->registry()),
+              {"source", "severity"}),
       auto_changes_(
           prometheus::BuildCounter()
               .Name("rapport_escalation_auto_level_changes_total")
@@ -53,7 +54,7 @@ EscalationMetrics::EscalationMetrics(Metrics* metrics,
 }
 
 void EscalationMetrics::ObserveOpened(const std::string& source, const std::string& severity) {
-  opened_.Add({{"source", source}, {"severity", severity}}).Increment();
+  opened_.Get({source, severity}).Increment();
 }
 
 void EscalationMetrics::ObserveAutoChange(const std::string& action) {

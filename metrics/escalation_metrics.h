@@ -47,7 +47,7 @@ class EscalationMetrics final {
   void AddOldestUnacknowledged(std::function<std::map<std::string, double>()> oldest_by_severity);
 
  private:
-  prometheus::Family<prometheus::Counter>& opened_;
+  CounterCache opened_;
   prometheus::Family<prometheus::Counter>& auto_changes_;
   prometheus::Histogram& ack_seconds_;
   prometheus::Histogram& resolve_seconds_;

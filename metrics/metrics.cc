@@ -119,6 +119,28 @@ std::string Metrics::Render() const {
   return prometheus::TextSerializer().Serialize(families);
 }
 
+prometheus::Counter& CounterCache::Get(std::initializer_list<absl::string_view> values) {
+  // The key joins the values with a byte no label value holds in practice; a
+  // thread's key buffer is reused, so a lookup allocates nothing.
+  thread_local std::string key;
+  key.clear();
+  for (absl::string_view v : values) {
+    key.append(v.data(), v.size());
+    key.push_back('\xff');
+  }
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (auto it = counters_.find(key); it != counters_.end()) return *it->second;
+  }
+  std::map<std::string, std::string> labels;
+  size_t i = 0;
+  for (absl::string_view v : values) labels.emplace(label_names_.at(i++), std::string(v));
+  prometheus::Counter& counter = family_.Add(labels);
+  absl::WriterMutexLock lock(&mu_);
+  counters_.emplace(key, &counter);
+  return counter;
+}
+
 Metrics::RpcSeries::RpcSeries(Metrics* metrics, std::string service, std::string method)
     : metrics_(metrics),
       service_(std::move(service)),

@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,9 +18,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
 #include "prometheus/family.h"
@@ -33,6 +36,25 @@ namespace rapport::metrics {
 struct GaugeSample {
   std::map<std::string, std::string> labels;
   double value = 0;
+};
+
+// The counters of one family by their label values, each found once: a
+// family's Add builds a label map and takes the family's lock on every call,
+// which costs more than the increment on a request's path.
+class CounterCache {
+ public:
+  // `label_names` in the order Get() takes the values.
+  CounterCache(prometheus::Family<prometheus::Counter>& family, std::vector<std::string> label_names)
+      : family_(family), label_names_(std::move(label_names)) {}
+
+  // The counter with these label values, one per label name.
+  prometheus::Counter& Get(std::initializer_list<absl::string_view> values);
+
+ private:
+  prometheus::Family<prometheus::Counter>& family_;
+  const std::vector<std::string> label_names_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, prometheus::Counter*> counters_ ABSL_GUARDED_BY(mu_);
 };
 
 class Metrics final {

@@ -6,7 +6,8 @@ RelationshipMetrics::RelationshipMetrics(Metrics* metrics, Sources sources, bool
     : interactions_(prometheus::BuildCounter()
                         .Name("rapport_interactions_total")
                         .Help("Interactions logged with relationships, by kind.")
-                        .Register(metrics->registry())),
+                        .Register(metrics->registry()),
+                    {"kind"}),
       complaints_(prometheus::BuildCounter()
                       .Name("rapport_complaints_total")
                       .Help("Complaints logged with relationships.")
@@ -50,7 +51,7 @@ RelationshipMetrics::RelationshipMetrics(Metrics* metrics, Sources sources, bool
 }
 
 void RelationshipMetrics::ObserveInteraction(const std::string& kind) {
-  interactions_.Add({{"kind", kind}}).Increment();
+  interactions_.Get({kind}).Increment();
   if (kind == "COMPLAINT") complaints_.Increment();
   if (kind == "COMPLIMENT") compliments_.Increment();
 }

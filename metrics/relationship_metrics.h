@@ -38,7 +38,7 @@ class RelationshipMetrics final {
   void ObserveInteraction(const std::string& kind);
 
  private:
-  prometheus::Family<prometheus::Counter>& interactions_;
+  CounterCache interactions_;
   prometheus::Counter& complaints_;
   prometheus::Counter& compliments_;
 };

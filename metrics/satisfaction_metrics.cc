@@ -68,12 +68,14 @@ SatisfactionMetrics::SatisfactionMetrics(Metrics* metrics, Sources sources, bool
                    .Name("rapport_satisfaction_answers_total")
                    .Help("Survey answers recorded, by survey kind (NPS, CSAT, CES) and category "
                          "(PROMOTER, PASSIVE, DETRACTOR, or SKIPPED without a score).")
-                   .Register(metrics->registry())),
+                   .Register(metrics->registry()),
+               {"kind", "category"}),
       withdrawals_(prometheus::BuildCounter()
                        .Name("rapport_satisfaction_withdrawals_total")
                        .Help("Survey answers withdrawn (e.g. data-protection requests), by survey "
                              "kind and category.")
-                       .Register(metrics->registry())) {
+                       .Register(metrics->registry()),
+                   {"kind", "category"}) {
   auto services = std::make_shared<ScrapeCache>(sources.by_service);
   metrics->AddScrapeGauge(
       "rapport_satisfaction_nps",
@@ -143,11 +145,11 @@ SatisfactionMetrics::SatisfactionMetrics(Metrics* metrics, Sources sources, bool
 }
 
 void SatisfactionMetrics::ObserveAnswer(const std::string& kind, const std::string& category) {
-  answers_.Add({{"kind", kind}, {"category", category}}).Increment();
+  answers_.Get({kind, category}).Increment();
 }
 
 void SatisfactionMetrics::ObserveWithdrawal(const std::string& kind, const std::string& category) {
-  withdrawals_.Add({{"kind", kind}, {"category", category}}).Increment();
+  withdrawals_.Get({kind, category}).Increment();
 }
 
 }  // namespace rapport::metrics

@@ -60,8 +60,8 @@ class SatisfactionMetrics final {
   void ObserveWithdrawal(const std::string& kind, const std::string& category);
 
  private:
-  prometheus::Family<prometheus::Counter>& answers_;
-  prometheus::Family<prometheus::Counter>& withdrawals_;
+  CounterCache answers_;
+  CounterCache withdrawals_;
 };
 
 }  // namespace rapport::metrics

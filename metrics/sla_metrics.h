@@ -28,8 +28,8 @@ class SlaMetrics final {
                          const std::string& timer, bool breached);
 
  private:
-  prometheus::Family<prometheus::Counter>& crossings_;
-  prometheus::Family<prometheus::Counter>& completions_;
+  CounterCache crossings_;
+  CounterCache completions_;
 };
 
 }  // namespace rapport::metrics

@@ -112,15 +112,7 @@ std::string PrefixSuccessor(absl::string_view prefix) {
   return s;
 }
 
-std::string EncodeCounter(int64_t v) {
-  std::string out(8, '\0');
-  uint64_t u = static_cast<uint64_t>(v);
-  for (int i = 0; i < 8; ++i) {
-    out[i] = static_cast<char>(u & 0xff);
-    u >>= 8;
-  }
-  return out;
-}
+std::string EncodeCounter(int64_t v) { return EncodeCounterCell(0, v); }
 
 std::optional<int64_t> DecodeCounter(absl::string_view value) {
   if (value.size() != 8) return std::nullopt;
@@ -128,8 +120,12 @@ std::optional<int64_t> DecodeCounter(absl::string_view value) {
 }
 
 std::string EncodeCounterCell(size_t cell, int64_t delta) {
-  std::string out(8 * cell, '\0');
-  out += EncodeCounter(delta);
+  std::string out(8 * (cell + 1), '\0');
+  uint64_t u = static_cast<uint64_t>(delta);
+  for (size_t i = 8 * cell; i < out.size(); ++i) {
+    out[i] = static_cast<char>(u & 0xff);
+    u >>= 8;
+  }
   return out;
 }
 

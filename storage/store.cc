@@ -127,8 +127,12 @@ std::string CfKey(Cf cf, absl::string_view key) {
 // later read of the counter until compaction folds them.
 class GroupWrite {
  public:
-  explicit GroupWrite(const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
-      : handles_(handles) {}
+  // `ops` and `bytes`: about how many writes of how many bytes the group
+  // holds, so that neither the entries nor the batch grow by copying.
+  GroupWrite(const std::vector<rocksdb::ColumnFamilyHandle*>& handles, size_t ops, size_t bytes)
+      : handles_(handles), write_(bytes + 16 * ops + 64) {
+    entries_.reserve(ops);
+  }
 
   void Put(Cf cf, std::string key, std::string value) {
     entries_.push_back({cf, Kind::kPut, std::move(key), std::move(value)});
@@ -188,36 +192,48 @@ class GroupWrite {
 
 // ---------------------------------------------------------------- WriteBatch
 
+WriteBatch::Op& WriteBatch::Add(OpType type, Cf cf, absl::string_view key) {
+  // Most batches of a request hold a handful of writes: one allocation, not
+  // one per doubling.
+  if (ops_.empty()) ops_.reserve(8);
+  Op& op = ops_.emplace_back();
+  op.type = type;
+  op.cf = cf;
+  op.key.assign(key.data(), key.size());
+  bytes_ += key.size();
+  return op;
+}
+
 void WriteBatch::Put(Cf cf, absl::string_view key, absl::string_view value) {
-  bytes_ += key.size() + value.size();
-  ops_.push_back({OpType::kPut, cf, std::string(key), std::string(value)});
+  Add(OpType::kPut, cf, key).value.assign(value.data(), value.size());
+  bytes_ += value.size();
 }
 
 void WriteBatch::PutProto(Cf cf, absl::string_view key,
                           const google::protobuf::MessageLite& message) {
-  Put(cf, key, message.SerializeAsString());
+  std::string& value = Add(OpType::kPut, cf, key).value;
+  message.SerializeToString(&value);
+  bytes_ += value.size();
 }
 
-void WriteBatch::Delete(Cf cf, absl::string_view key) {
-  bytes_ += key.size();
-  ops_.push_back({OpType::kDelete, cf, std::string(key), std::string()});
-}
+void WriteBatch::Delete(Cf cf, absl::string_view key) { Add(OpType::kDelete, cf, key); }
 
 void WriteBatch::AddCounter(Cf cf, absl::string_view key, int64_t delta) {
   AddCounterCell(cf, key, 0, delta);
 }
 
 void WriteBatch::AddCounterCell(Cf cf, absl::string_view key, size_t cell, int64_t delta) {
-  std::string row = EncodeCounterCell(cell, delta);
-  bytes_ += key.size() + row.size();
-  ops_.push_back({OpType::kAdd, cf, std::string(key), std::move(row)});
+  std::string& row = Add(OpType::kAdd, cf, key).value;
+  row = EncodeCounterCell(cell, delta);
+  bytes_ += row.size();
 }
 
 void WriteBatch::AppendToLog(Cf cf, absl::string_view last_key, absl::string_view entry_prefix,
                              absl::string_view value) {
-  bytes_ += last_key.size() + entry_prefix.size() + 16 + value.size();
-  ops_.push_back(
-      {OpType::kAppend, cf, std::string(last_key), std::string(value), std::string(entry_prefix)});
+  Op& op = Add(OpType::kAppend, cf, last_key);
+  op.value.assign(value.data(), value.size());
+  op.entry_prefix.assign(entry_prefix.data(), entry_prefix.size());
+  bytes_ += entry_prefix.size() + 16 + value.size();
 }
 
 void WriteBatch::ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value) {
@@ -242,25 +258,35 @@ bool IsWriteConflict(const absl::Status& status) {
 
 Txn::Txn(Store* store) : store_(store), read_after_(store->visible_commit()) {}
 
-absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
+absl::StatusOr<const std::optional<std::string>*> Txn::Read(Cf cf, absl::string_view key) {
   // Read your own writes: the latest put or delete of this key in the batch.
+  static const std::optional<std::string> kAbsent;
   for (auto it = batch_.ops_.rbegin(); it != batch_.ops_.rend(); ++it) {
     if (it->cf != cf || it->key != key) continue;
-    if (it->type == WriteBatch::OpType::kPut) return std::optional<std::string>(it->value);
-    if (it->type == WriteBatch::OpType::kDelete) return std::optional<std::string>();
+    if (it->type == WriteBatch::OpType::kPut) {
+      own_value_ = it->value;
+      return &own_value_;
+    }
+    if (it->type == WriteBatch::OpType::kDelete) return &kAbsent;
     return absl::FailedPreconditionError("a counter cannot be read back within its transaction");
   }
   ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(cf, key));
-  batch_.ExpectValue(cf, key, value);
+  // The value read is kept once, in its precondition.
+  batch_.ExpectValue(cf, key, std::move(value));
   batch_.preconditions_.back().read_after = read_after_;
-  return value;
+  return &batch_.preconditions_.back().value;
+}
+
+absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
+  ASSIGN_OR_RETURN(const std::optional<std::string>* value, Read(cf, key));
+  return *value;
 }
 
 absl::StatusOr<bool> Txn::GetProto(Cf cf, absl::string_view key,
                                    google::protobuf::MessageLite* message) {
-  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(cf, key));
-  if (!value) return false;
-  if (!message->ParseFromString(*value)) {
+  ASSIGN_OR_RETURN(const std::optional<std::string>* value, Read(cf, key));
+  if (!value->has_value()) return false;
+  if (!message->ParseFromString(**value)) {
     return absl::DataLossError(absl::StrCat("record in ", CfName(cf), " does not parse"));
   }
   return true;
@@ -632,7 +658,12 @@ void Store::CommitLoop() {
     // key an earlier batch of this group writes waits for the next group, so
     // that every check reads committed data.
     touched.clear();
-    GroupWrite write(handles_);
+    size_t group_ops = 0, group_bytes = 0;
+    for (const Pending& p : group) {
+      group_ops += p.batch.op_count();
+      group_bytes += p.batch.ByteSize();
+    }
+    GroupWrite write(handles_, group_ops, group_bytes);
     std::vector<Pending*> accepted;
     std::vector<Pending*> conflicted;
     std::vector<Pending> deferred;

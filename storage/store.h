@@ -134,6 +134,9 @@ class WriteBatch {
     // the writes it remembers, without reading it again.
     std::optional<uint64_t> read_after;
   };
+  // Appends an op with `key`, counted in ByteSize(); the caller fills the rest.
+  Op& Add(OpType type, Cf cf, absl::string_view key);
+
   std::vector<Op> ops_;
   std::vector<Precondition> preconditions_;
   size_t bytes_ = 0;
@@ -217,7 +220,12 @@ class Txn {
  private:
   friend class Store;
   explicit Txn(Store* store);
+  // The value of `key` as this transaction sees it; valid until the next
+  // read or write through the transaction.
+  absl::StatusOr<const std::optional<std::string>*> Read(Cf cf, absl::string_view key);
+
   Store* store_;
+  std::optional<std::string> own_value_;  // Read() of a key the batch wrote.
   // Every commit numbered up to this one was visible before the first read.
   uint64_t read_after_;
   WriteBatch batch_;

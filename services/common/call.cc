@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/base/internal/endian.h"
+#include "google/protobuf/arena.h"
 #include "absl/strings/str_cat.h"
 #include "rapport/v1/admin.pb.h"
 #include "services/common/grpc_status.h"
@@ -36,18 +37,32 @@ std::string StringField(const google::protobuf::Message& message, const char* fi
   return message.GetReflection()->GetString(message, descriptor);
 }
 
-v1::AuditEntry MakeEntry(const CallInfo& call, const absl::Status& outcome,
-                         const google::protobuf::Message* result) {
-  v1::AuditEntry entry;
-  entry.set_name(absl::StrCat("audit/", call.audit_id));
-  entry.set_principal(call.principal);
-  entry.set_method(call.method);
+// The audit entry of `call` with `outcome`, made on `arena`.
+v1::AuditEntry* MakeEntry(google::protobuf::Arena* arena, const CallInfo& call,
+                          const absl::Status& outcome, const google::protobuf::Message* result) {
+  auto* entry = google::protobuf::Arena::CreateMessage<v1::AuditEntry>(arena);
+  entry->set_name(absl::StrCat("audit/", call.audit_id));
+  entry->set_principal(call.principal);
+  entry->set_method(call.method);
   std::string resource = result != nullptr ? StringField(*result, "name") : "";
-  entry.set_resource(resource.empty() ? call.resource : resource);
-  *entry.mutable_time() = ToProtoTime(call.time);
-  entry.set_outcome(absl::StatusCodeToString(outcome.code()));
-  entry.set_message(std::string(outcome.message()));
+  entry->set_resource(resource.empty() ? call.resource : resource);
+  *entry->mutable_time() = ToProtoTime(call.time);
+  entry->set_outcome(absl::StatusCodeToString(outcome.code()));
+  entry->set_message(std::string(outcome.message()));
   return entry;
+}
+
+// Stages the audit entry of `call` into `batch`. The entry lives on an arena
+// whose first block is on the stack: it costs no allocation of its own.
+void PutEntry(storage::WriteBatch& batch, const CallInfo& call, const absl::Status& outcome,
+              const google::protobuf::Message* result) {
+  alignas(8) char block[1024];
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = sizeof(block);
+  google::protobuf::Arena arena(options);
+  batch.PutProto(storage::Cf::kAudit, AuditKey(call.time, call.audit_id),
+                 *MakeEntry(&arena, call, outcome, result));
 }
 
 }  // namespace
@@ -78,16 +93,14 @@ std::string AuditKey(absl::Time time, absl::string_view id) {
 void StageAuditEntry(storage::WriteBatch& batch, CallInfo& call,
                      const google::protobuf::Message* result) {
   if (call.audit_store == nullptr) return;
-  batch.PutProto(storage::Cf::kAudit, AuditKey(call.time, call.audit_id),
-                 MakeEntry(call, absl::OkStatus(), result));
+  PutEntry(batch, call, absl::OkStatus(), result);
   call.audited.store(true);
 }
 
 void RecordAuditEntry(CallInfo& call, const absl::Status& outcome, std::function<void()> then) {
   if (call.audit_store == nullptr || (outcome.ok() && call.audited.load())) return then();
   storage::WriteBatch batch;
-  batch.PutProto(storage::Cf::kAudit, AuditKey(call.time, call.audit_id),
-                 MakeEntry(call, outcome, nullptr));
+  PutEntry(batch, call, outcome, nullptr);
   call.audit_store->Commit(std::move(batch), [then = std::move(then)](absl::Status) { then(); });
 }
 

@@ -497,37 +497,38 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
   auto observer = observer_;
   TransactFor<v1::Ticket>(
       store_,
-      [this, request, now, resolved, news](storage::Txn& txn, v1::Ticket* out) -> absl::Status {
+      [this, ticket_id = request.ticket_id(), event = request.event(), now, resolved = std::move(resolved),
+       news](storage::Txn& txn, v1::Ticket* out) -> absl::Status {
         news->first.clear();
         news->second.clear();
         internal::v1::TicketRecord record;
-        ASSIGN_OR_RETURN(bool found, ReadRecord(&txn, request.ticket_id(), &record));
+        ASSIGN_OR_RETURN(bool found, ReadRecord(&txn, ticket_id, &record));
         const Prior before = PriorOf(record);
         if (found) {
           for (const auto& e : record.ticket().events()) {
-            if (e.event_id() == request.event().event_id()) {
+            if (e.event_id() == event.event_id()) {
               // Already applied: answer with the ticket as it is now.
               ASSIGN_OR_RETURN(*out, Evaluated(record, now));
               return absl::OkStatus();
             }
           }
-          if (request.event().has_opened()) {
-            return absl::AlreadyExistsError(absl::StrCat("ticket tickets/", request.ticket_id(), " is already open"));
+          if (event.has_opened()) {
+            return absl::AlreadyExistsError(absl::StrCat("ticket tickets/", ticket_id, " is already open"));
           }
         } else {
-          if (!request.event().has_opened()) {
-            return absl::NotFoundError(absl::StrCat("ticket tickets/", request.ticket_id(),
+          if (!event.has_opened()) {
+            return absl::NotFoundError(absl::StrCat("ticket tickets/", ticket_id,
                                                     " does not exist; its first event must be opened"));
           }
           auto* ticket = record.mutable_ticket();
-          ticket->set_name(absl::StrCat("tickets/", request.ticket_id()));
-          ticket->set_relationship(request.event().opened().relationship());
-          ticket->set_service(request.event().opened().service());
+          ticket->set_name(absl::StrCat("tickets/", ticket_id));
+          ticket->set_relationship(event.opened().relationship());
+          ticket->set_service(event.opened().service());
           for (const auto& ref : resolved) *record.add_revisions() = ref;
         }
-        v1::TicketEvent event = request.event();
-        *event.mutable_record_time() = ToProtoTime(now);
-        InsertEvent(std::move(event), record.mutable_ticket()->mutable_events());
+        v1::TicketEvent recorded = event;
+        *recorded.mutable_record_time() = ToProtoTime(now);
+        InsertEvent(std::move(recorded), record.mutable_ticket()->mutable_events());
         RETURN_IF_ERROR(ValidateLog(record.ticket().events()));
         RETURN_IF_ERROR(Persist(txn, record, before, now, Crossings::kSettled, &news->first,
                                 &news->second));
