@@ -193,20 +193,23 @@ class GroupWrite {
 // ---------------------------------------------------------------- WriteBatch
 
 WriteBatch::Op& WriteBatch::Add(OpType type, Cf cf, absl::string_view key) {
+  // The key is copied before ops_ grows: it may point into an op of this batch.
+  std::string owned(key);
   // Most batches of a request hold a handful of writes: one allocation, not
   // one per doubling.
   if (ops_.empty()) ops_.reserve(8);
   Op& op = ops_.emplace_back();
   op.type = type;
   op.cf = cf;
-  op.key.assign(key.data(), key.size());
-  bytes_ += key.size();
+  op.key = std::move(owned);
+  bytes_ += op.key.size();
   return op;
 }
 
 void WriteBatch::Put(Cf cf, absl::string_view key, absl::string_view value) {
-  Add(OpType::kPut, cf, key).value.assign(value.data(), value.size());
-  bytes_ += value.size();
+  std::string owned(value);  // Before Add, for the same reason as the key.
+  bytes_ += owned.size();
+  Add(OpType::kPut, cf, key).value = std::move(owned);
 }
 
 void WriteBatch::PutProto(Cf cf, absl::string_view key,
@@ -230,10 +233,11 @@ void WriteBatch::AddCounterCell(Cf cf, absl::string_view key, size_t cell, int64
 
 void WriteBatch::AppendToLog(Cf cf, absl::string_view last_key, absl::string_view entry_prefix,
                              absl::string_view value) {
+  std::string owned_value(value), owned_prefix(entry_prefix);
+  bytes_ += owned_prefix.size() + 16 + owned_value.size();
   Op& op = Add(OpType::kAppend, cf, last_key);
-  op.value.assign(value.data(), value.size());
-  op.entry_prefix.assign(entry_prefix.data(), entry_prefix.size());
-  bytes_ += entry_prefix.size() + 16 + value.size();
+  op.value = std::move(owned_value);
+  op.entry_prefix = std::move(owned_prefix);
 }
 
 void WriteBatch::ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value) {
