@@ -315,6 +315,7 @@ absl::StatusOr<v1::Ticket> Tickets::Evaluated(const internal::v1::TicketRecord& 
 
 Tickets::Prior Tickets::PriorOf(const internal::v1::TicketRecord& record) {
   Prior prior;
+  prior.stored = record.has_ticket();
   prior.open = record.has_ticket() && (record.ticket().state() == v1::Ticket::OPEN ||
                                        record.ticket().state() == v1::Ticket::PAUSED);
   for (const auto& r : record.revisions()) prior.agreement_ids.push_back(IdOf(r.agreement()));
@@ -432,15 +433,19 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   record.set_counted_at_risk(at_risk);
   record.set_counted_breached(breached_open);
 
-  // Indexes.
+  // Indexes. A ticket's service and relationship never change: their
+  // entries are written once, when it is opened; the open-ticket entry when
+  // it becomes open, and removed when it stops being open.
   const std::string service_id = IdOf(ticket.service());
-  txn.batch().Put(Cf::kIndex, keys::Index("ts", service_id, ticket_id), "");
-  if (!ticket.relationship().empty()) {
-    txn.batch().Put(Cf::kIndex, keys::Index("tr", IdOf(ticket.relationship()), ticket_id), "");
+  if (!before.stored) {
+    txn.batch().Put(Cf::kIndex, keys::Index("ts", service_id, ticket_id), "");
+    if (!ticket.relationship().empty()) {
+      txn.batch().Put(Cf::kIndex, keys::Index("tr", IdOf(ticket.relationship()), ticket_id), "");
+    }
   }
-  if (open) {
+  if (open && !before.open) {
     txn.batch().Put(Cf::kIndex, keys::Index("to", service_id, ticket_id), "");
-  } else if (before.open) {
+  } else if (!open && before.open) {
     txn.batch().Delete(Cf::kIndex, keys::Index("to", service_id, ticket_id));
   }
 

@@ -119,6 +119,7 @@ class Tickets final {
   // follows into `txn`: the record, indexes, crossings, counters, schedule.
   // What Persist needs to know of a record as it was before the change.
   struct Prior {
+    bool stored = false;  // The ticket existed before this change.
     bool open = false;
     std::vector<std::string> agreement_ids;
   };

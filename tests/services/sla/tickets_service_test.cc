@@ -499,6 +499,43 @@ TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAske
   EXPECT_EQ(reevaluate(true).changes_size(), 0);
 }
 
+// The indexes of a ticket are written once, when it opens; the open-ticket
+// index follows it out at resolution and back in at a reopen.
+TEST_F(TicketsTest, TheTicketIndexesFollowResolveAndReopen) {
+  ASSERT_OK(Open("R-2", kT0));
+  ASSERT_OK(Event("R-2", "answer", kT0 + absl::Minutes(5), Do("responded")));
+  ASSERT_OK(Event("R-2", "done", kT0 + absl::Hours(1), Do("resolved")));
+  grpc::ClientContext ctx;
+  v1::UpdateAgreementRequest update;
+  update.mutable_agreement()->set_name("agreements/gold");
+  update.mutable_agreement()->add_warning_thresholds(90);
+  update.mutable_update_mask()->add_paths("warning_thresholds");
+  v1::Agreement a;
+  ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  auto open_changes = [&] {
+    grpc::ClientContext c;
+    v1::ReevaluateTicketsRequest request;
+    request.set_scope("services/email");
+    request.set_dry_run(true);
+    v1::ReevaluateTicketsResponse response;
+    EXPECT_OK(stub_->ReevaluateTickets(&c, request, &response));
+    return response.changes_size();
+  };
+  EXPECT_EQ(open_changes(), 0);  // Resolved: not an open ticket.
+  ASSERT_OK(Event("R-2", "again", kT0 + absl::Hours(2), Do("reopened")));
+  EXPECT_EQ(open_changes(), 1);
+  ASSERT_OK(Event("R-2", "done again", kT0 + absl::Hours(3), Do("resolved")));
+  EXPECT_EQ(open_changes(), 0);
+
+  grpc::ClientContext list_ctx;
+  v1::ListTicketsRequest list;
+  list.set_service("services/email");
+  v1::ListTicketsResponse listed;
+  ASSERT_OK(stub_->ListTickets(&list_ctx, list, &listed));
+  ASSERT_EQ(listed.tickets_size(), 1);
+  EXPECT_EQ(listed.tickets(0).name(), "tickets/R-2");
+}
+
 // A ticket refers to the agreement revisions it is measured under. One
 // stored before that carried a copy of each revision: it is measured under
 // its copy, and refers to the revision from its next write on.
