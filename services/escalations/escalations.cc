@@ -424,13 +424,19 @@ absl::Status Escalations::Write(storage::Txn& txn, const v1::Escalation& before,
   }
 
   // The change log: the store numbers the change when it commits, so
-  // concurrent changes of different escalations never conflict over it.
+  // concurrent changes of different escalations never conflict over it. The
+  // change carries the record without its timeline: `after` is lent to it
+  // for the serialization, with its timeline set aside, rather than copied.
   v1::EscalationChange change;
   *change.mutable_change_time() = ToProtoTime(now);
-  *change.mutable_escalation() = CopyWithoutTimeline(after);
   *change.mutable_entry() = std::move(entry);
-  batch.AppendToLog(Cf::kEscalations, keys::LastSequence(), keys::ChangePrefix(),
-                    change.SerializeAsString());
+  google::protobuf::RepeatedPtrField<v1::EscalationTimelineEntry> timeline;
+  timeline.Swap(after.mutable_timeline());
+  change.set_allocated_escalation(&after);
+  std::string serialized = change.SerializeAsString();
+  static_cast<void>(change.release_escalation());  // `after`, given back.
+  timeline.Swap(after.mutable_timeline());
+  batch.AppendToLog(Cf::kEscalations, keys::LastSequence(), keys::ChangePrefix(), serialized);
   batch.PutProto(Cf::kEscalations, keys::Escalation(id), after);
   return absl::OkStatus();
 }

@@ -954,6 +954,17 @@ TEST_F(EscalationsTest, WatchResumesAfterDisconnectWithoutGapOrDuplicate) {
     seen.push_back(change.sequence());
     EXPECT_EQ(change.entry().action(), Action::NOTE_ADDED);
     EXPECT_EQ(change.escalation().name(), "escalations/w2");
+    // The change carries the record as changed, without its timeline (the
+    // entry is the change's own); the stored record keeps its timeline.
+    auto stored = Get("w2");
+    ASSERT_OK(stored.status());
+    EXPECT_EQ(change.escalation().timeline_size(), 0);
+    EXPECT_EQ(change.escalation().etag(), stored->etag());
+    EXPECT_EQ(change.escalation().policy_snapshot().SerializeAsString(),
+              stored->policy_snapshot().SerializeAsString());
+    EXPECT_GT(change.escalation().policy_snapshot().levels_size(), 0);
+    ASSERT_EQ(stored->timeline_size(), 2);
+    EXPECT_EQ(stored->timeline(1).action(), Action::NOTE_ADDED);
     ctx.TryCancel();  // Disconnect.
     while (reader->Read(&change)) {
     }
