@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -427,6 +428,15 @@ TEST_F(SatisfactionTest, RespondentsAreStoredOnlyAsAKeyedHash) {
   ASSERT_OK_AND_ASSIGN(auto other_domain,
                        Satisfaction::Open(other_store.get(), &clock_, &references_));
   EXPECT_NE(other_domain->HashRespondent(email), hash);
+  // Each thread keeps its own copy of the keyed MAC: back and forth between
+  // installations, and on another thread, every hash is under its own key.
+  EXPECT_EQ(domain_->HashRespondent(email), hash);
+  EXPECT_EQ(domain_->HashRespondent(email), hash);
+  const std::string other_hash = other_domain->HashRespondent(email);
+  std::string on_another_thread;
+  std::thread([&] { on_another_thread = domain_->HashRespondent(email); }).join();
+  EXPECT_EQ(on_another_thread, hash);
+  EXPECT_EQ(other_domain->HashRespondent(email), other_hash);
 }
 
 TEST_F(SatisfactionTest, FeedbackHookWritesWithTheDetractorAnswerAtomically) {
