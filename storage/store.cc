@@ -262,35 +262,34 @@ bool IsWriteConflict(const absl::Status& status) {
 
 Txn::Txn(Store* store) : store_(store), read_after_(store->visible_commit()) {}
 
-absl::StatusOr<const std::optional<std::string>*> Txn::Read(Cf cf, absl::string_view key) {
+absl::StatusOr<std::optional<absl::string_view>> Txn::Read(Cf cf, absl::string_view key) {
   // Read your own writes: the latest put or delete of this key in the batch.
-  static const std::optional<std::string> kAbsent;
   for (auto it = batch_.ops_.rbegin(); it != batch_.ops_.rend(); ++it) {
     if (it->cf != cf || it->key != key) continue;
-    if (it->type == WriteBatch::OpType::kPut) {
-      own_value_ = it->value;
-      return &own_value_;
-    }
-    if (it->type == WriteBatch::OpType::kDelete) return &kAbsent;
+    if (it->type == WriteBatch::OpType::kPut) return absl::string_view(it->value);
+    if (it->type == WriteBatch::OpType::kDelete) return std::nullopt;
     return absl::FailedPreconditionError("a counter cannot be read back within its transaction");
   }
   ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(cf, key));
   // The value read is kept once, in its precondition.
   batch_.ExpectValue(cf, key, std::move(value));
   batch_.preconditions_.back().read_after = read_after_;
-  return &batch_.preconditions_.back().value;
+  const std::optional<std::string>& kept = batch_.preconditions_.back().value;
+  if (!kept) return std::nullopt;
+  return absl::string_view(*kept);
 }
 
 absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
-  ASSIGN_OR_RETURN(const std::optional<std::string>* value, Read(cf, key));
-  return *value;
+  ASSIGN_OR_RETURN(std::optional<absl::string_view> value, Read(cf, key));
+  if (!value) return std::nullopt;
+  return std::string(*value);
 }
 
 absl::StatusOr<bool> Txn::GetProto(Cf cf, absl::string_view key,
                                    google::protobuf::MessageLite* message) {
-  ASSIGN_OR_RETURN(const std::optional<std::string>* value, Read(cf, key));
-  if (!value->has_value()) return false;
-  if (!message->ParseFromString(**value)) {
+  ASSIGN_OR_RETURN(std::optional<absl::string_view> value, Read(cf, key));
+  if (!value) return false;
+  if (!message->ParseFromArray(value->data(), static_cast<int>(value->size()))) {
     return absl::DataLossError(absl::StrCat("record in ", CfName(cf), " does not parse"));
   }
   return true;

@@ -220,12 +220,11 @@ class Txn {
  private:
   friend class Store;
   explicit Txn(Store* store);
-  // The value of `key` as this transaction sees it; valid until the next
-  // read or write through the transaction.
-  absl::StatusOr<const std::optional<std::string>*> Read(Cf cf, absl::string_view key);
+  // The value of `key` as this transaction sees it, nullopt if absent; valid
+  // until the next read or write through the transaction.
+  absl::StatusOr<std::optional<absl::string_view>> Read(Cf cf, absl::string_view key);
 
   Store* store_;
-  std::optional<std::string> own_value_;  // Read() of a key the batch wrote.
   // Every commit numbered up to this one was visible before the first read.
   uint64_t read_after_;
   WriteBatch batch_;
