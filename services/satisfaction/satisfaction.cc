@@ -24,23 +24,41 @@
 namespace rapport::satisfaction {
 namespace {
 
-// The MAC of `data` under a copy of `keyed` (which is only read, so many
-// threads may share it); nullopt if OpenSSL fails.
-std::optional<std::string> MacWithCopyOf(EVP_MAC_CTX* keyed, absl::string_view data) {
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(keyed),
-                                                             &EVP_MAC_CTX_free);
+// The MAC of `data` under `keyed`, computed with this thread's own copy of
+// it: copied at the thread's first use, then reset to the same key for each
+// MAC (EVP_MAC_init without a key), which allocates nothing, where a copy per
+// MAC costs a dozen allocations. nullopt if OpenSSL fails.
+std::optional<std::string> MacWithThreadCopyOf(const std::shared_ptr<EVP_MAC_CTX>& keyed,
+                                               absl::string_view data) {
+  struct ThreadCopy {
+    // Which context this copies: holding it weakly keeps its control block,
+    // so a later context can never be mistaken for it.
+    std::weak_ptr<EVP_MAC_CTX> of;
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx{nullptr, &EVP_MAC_CTX_free};
+  };
+  thread_local ThreadCopy copy;
+  const bool same = !copy.of.owner_before(keyed) && !keyed.owner_before(copy.of) &&
+                    !copy.of.expired();
+  if (!same || copy.ctx == nullptr) {
+    copy.ctx.reset(EVP_MAC_CTX_dup(keyed.get()));
+    copy.of = keyed;
+    if (copy.ctx == nullptr) return std::nullopt;
+  } else if (EVP_MAC_init(copy.ctx.get(), nullptr, 0, nullptr) != 1) {
+    copy.ctx.reset();
+    return std::nullopt;
+  }
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t mac_size = 0;
-  if (ctx == nullptr ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
+  if (EVP_MAC_update(copy.ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
                      data.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
+      EVP_MAC_final(copy.ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
+    copy.ctx.reset();
     return std::nullopt;
   }
   return std::string(reinterpret_cast<const char*>(mac), mac_size);
 }
 
-// HMAC-SHA256 keyed with `key`, to copy per use; null if OpenSSL cannot
+// HMAC-SHA256 keyed with `key`, to copy per thread; null if OpenSSL cannot
 // make it, or cannot compute a MAC with a copy of it.
 std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
   std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
@@ -54,7 +72,7 @@ std::shared_ptr<EVP_MAC_CTX> KeyedHmacSha256(absl::string_view key) {
                                      key.size(), params) != 1) {
     return nullptr;
   }
-  if (!MacWithCopyOf(ctx.get(), "")) return nullptr;
+  if (!MacWithThreadCopyOf(ctx, "")) return nullptr;
   return ctx;
 }
 
@@ -266,44 +284,6 @@ absl::StatusOr<std::unique_ptr<Satisfaction>> Satisfaction::Open(storage::Store*
   return std::unique_ptr<Satisfaction>(
       new Satisfaction(store, clock, references, options, std::move(keyed_mac)));
 }
-
-namespace {
-
-// The MAC of `data` under `keyed`, computed with this thread's own copy of
-// it: copied at the thread's first use, then reset to the same key for each
-// MAC (EVP_MAC_init without a key), which allocates nothing, where a copy per
-// MAC costs a dozen allocations. nullopt if OpenSSL fails.
-std::optional<std::string> MacWithThreadCopyOf(const std::shared_ptr<EVP_MAC_CTX>& keyed,
-                                               absl::string_view data) {
-  struct ThreadCopy {
-    // Which context this copies: holding it weakly keeps its control block,
-    // so a later context can never be mistaken for it.
-    std::weak_ptr<EVP_MAC_CTX> of;
-    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx{nullptr, &EVP_MAC_CTX_free};
-  };
-  thread_local ThreadCopy copy;
-  const bool same = !copy.of.owner_before(keyed) && !keyed.owner_before(copy.of) &&
-                    !copy.of.expired();
-  if (!same || copy.ctx == nullptr) {
-    copy.ctx.reset(EVP_MAC_CTX_dup(keyed.get()));
-    copy.of = keyed;
-    if (copy.ctx == nullptr) return std::nullopt;
-  } else if (EVP_MAC_init(copy.ctx.get(), nullptr, 0, nullptr) != 1) {
-    copy.ctx.reset();
-    return std::nullopt;
-  }
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t mac_size = 0;
-  if (EVP_MAC_update(copy.ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1 ||
-      EVP_MAC_final(copy.ctx.get(), mac, &mac_size, sizeof(mac)) != 1) {
-    copy.ctx.reset();
-    return std::nullopt;
-  }
-  return std::string(reinterpret_cast<const char*>(mac), mac_size);
-}
-
-}  // namespace
 
 std::string Satisfaction::HashRespondent(absl::string_view respondent) const {
   const std::optional<std::string> mac =
