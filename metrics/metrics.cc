@@ -178,14 +178,6 @@ Metrics::RpcSeries* Metrics::RpcSeriesFor(absl::string_view service, absl::strin
   return it->second.get();
 }
 
-void Metrics::ObserveRpc(const std::string& service, const std::string& method,
-                         const std::string& code, double seconds) {
-  rpc_handled_.Add({{"grpc_service", service}, {"grpc_method", method}, {"grpc_code", code}})
-      .Increment();
-  rpc_seconds_.Add({{"grpc_service", service}, {"grpc_method", method}}, LatencyBuckets())
-      .Observe(seconds);
-}
-
 void Metrics::ObserveCommitGroup(size_t batches, size_t bytes, double write_seconds) {
   commit_batches_.Observe(static_cast<double>(batches));
   commit_bytes_.Observe(static_cast<double>(bytes));

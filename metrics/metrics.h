@@ -101,11 +101,6 @@ class Metrics final {
   // ("GetServerInfo"): made at the first request, the same after.
   RpcSeries* RpcSeriesFor(absl::string_view service, absl::string_view method);
 
-  // Records one finished RPC: its service, method, final status code name
-  // ("OK") and latency. The slow path of RpcSeries, for tests and tools.
-  void ObserveRpc(const std::string& service, const std::string& method,
-                  const std::string& code, double seconds);
-
   // Records one group commit of the store.
   void ObserveCommitGroup(size_t batches, size_t bytes, double write_seconds);
 
