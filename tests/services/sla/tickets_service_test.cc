@@ -139,6 +139,28 @@ class TicketsTest : public ::testing::Test {
     return out;
   }
 
+  // Makes a new revision of agreement gold (a 90% warning); its number, or 0.
+  int NewGoldRevision() {
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    update.mutable_agreement()->add_warning_thresholds(90);
+    update.mutable_update_mask()->add_paths("warning_thresholds");
+    v1::Agreement a;
+    EXPECT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+    return a.revision();
+  }
+
+  v1::ReevaluateTicketsResponse Reevaluate(const std::string& scope, bool dry_run) {
+    grpc::ClientContext ctx;
+    v1::ReevaluateTicketsRequest request;
+    request.set_scope(scope);
+    request.set_dry_run(dry_run);
+    v1::ReevaluateTicketsResponse response;
+    EXPECT_OK(stub_->ReevaluateTickets(&ctx, request, &response));
+    return response;
+  }
+
   static const v1::SlaTimer& Timer(const v1::Ticket& t, v1::TimerKind kind, int cycle = 1) {
     for (const auto& timer : t.timers()) {
       if (timer.kind() == kind && timer.cycle() == cycle) return timer;
@@ -469,25 +491,10 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
 
 TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAsked) {
   ASSERT_OK(Open("R-1", kT0));
-  grpc::ClientContext ctx;
-  v1::UpdateAgreementRequest update;
-  update.mutable_agreement()->set_name("agreements/gold");
-  update.mutable_agreement()->add_warning_thresholds(90);
-  update.mutable_update_mask()->add_paths("warning_thresholds");
-  v1::Agreement a;
-  ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
-  ASSERT_EQ(a.revision(), 2);
+  ASSERT_EQ(NewGoldRevision(), 2);
   // Not silently re-measured.
   EXPECT_EQ(Timer(Get("R-1"), v1::FIRST_RESPONSE).revision(), 1);
-  auto reevaluate = [&](bool dry_run) {
-    grpc::ClientContext c;
-    v1::ReevaluateTicketsRequest request;
-    request.set_scope("agreements/gold");
-    request.set_dry_run(dry_run);
-    v1::ReevaluateTicketsResponse response;
-    EXPECT_OK(stub_->ReevaluateTickets(&c, request, &response));
-    return response;
-  };
+  auto reevaluate = [&](bool dry_run) { return Reevaluate("agreements/gold", dry_run); };
   auto dry = reevaluate(true);
   ASSERT_EQ(dry.changes_size(), 1);
   EXPECT_THAT(dry.changes(0).change(), HasSubstr("revision 1 -> 2"));
@@ -505,22 +512,8 @@ TEST_F(TicketsTest, TheTicketIndexesFollowResolveAndReopen) {
   ASSERT_OK(Open("R-2", kT0));
   ASSERT_OK(Event("R-2", "answer", kT0 + absl::Minutes(5), Do("responded")));
   ASSERT_OK(Event("R-2", "done", kT0 + absl::Hours(1), Do("resolved")));
-  grpc::ClientContext ctx;
-  v1::UpdateAgreementRequest update;
-  update.mutable_agreement()->set_name("agreements/gold");
-  update.mutable_agreement()->add_warning_thresholds(90);
-  update.mutable_update_mask()->add_paths("warning_thresholds");
-  v1::Agreement a;
-  ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
-  auto open_changes = [&] {
-    grpc::ClientContext c;
-    v1::ReevaluateTicketsRequest request;
-    request.set_scope("services/email");
-    request.set_dry_run(true);
-    v1::ReevaluateTicketsResponse response;
-    EXPECT_OK(stub_->ReevaluateTickets(&c, request, &response));
-    return response.changes_size();
-  };
+  ASSERT_EQ(NewGoldRevision(), 2);
+  auto open_changes = [&] { return Reevaluate("services/email", /*dry_run=*/true).changes_size(); };
   EXPECT_EQ(open_changes(), 0);  // Resolved: not an open ticket.
   ASSERT_OK(Event("R-2", "again", kT0 + absl::Hours(2), Do("reopened")));
   EXPECT_EQ(open_changes(), 1);
