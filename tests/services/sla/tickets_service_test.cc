@@ -1,5 +1,7 @@
 // SLA timers, availability and compliance reports through a real gRPC server
 // in-process, with a fake clock: nothing sleeps waiting for a timer.
+#include <optional>
+
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -44,10 +46,13 @@ class TicketsTest : public ::testing::Test {
     stub_ = v1::SlaCatalogService::NewStub(server_->InProcessChannel());
   }
 
-  void Restart() {
+  // Stops the server, sets the clock to `stopped_until` if given (time that
+  // passes while it is down), and starts it again.
+  void Restart(std::optional<absl::Time> stopped_until = std::nullopt) {
     stub_.reset();
     server_->Shutdown();
     server_.reset();
+    if (stopped_until) clock_.Set(*stopped_until);
     Start();
   }
 
@@ -240,9 +245,10 @@ TEST_F(TicketsTest, WarningsAndBreachFireAtTheExactInstant) {
 
 TEST_F(TicketsTest, CrossingsThatFellDueWhileStoppedFireAfterARestart) {
   ASSERT_OK(Open("T-2", kT0));
-  Restart();
-  clock_.Set(kT0 + absl::Hours(2));  // Response breach (1h) passed while stopped.
-  EXPECT_GE(Fire(), 1);
+  Restart(kT0 + absl::Hours(2));  // The response breach (1h) passes while stopped.
+  // The scheduler fires what is overdue as it starts; Fire() waits for that
+  // pass (one runs at a time) or, if it has not begun, fires the entry itself.
+  Fire();
   const v1::Ticket t = Get("T-2");
   EXPECT_THAT(Crossings(t, v1::FIRST_RESPONSE),
               ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}, std::pair{75, kT0 + absl::Minutes(45)},
