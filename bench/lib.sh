@@ -45,7 +45,7 @@ bench_start_rapportd() {
   printf 'bench-%s sha256:%s %s\n' "$role" "$hash" "$role" >"$work/tokens"
 
   "$rapportd" --listen=127.0.0.1:0 --metrics_listen= --data_dir="$work/data" \
-    --allow_plaintext --auth_tokens_file="$work/tokens" 2>"$work/stderr" &
+    --allow_plaintext --auth_tokens_file="$work/tokens" ${RAPPORTD_FLAGS:-} 2>"$work/stderr" &
   pid=$!
   port=
   for _ in $(seq 1 500); do

@@ -120,13 +120,19 @@ std::optional<int64_t> DecodeCounter(absl::string_view value) {
 }
 
 std::string EncodeCounterCell(size_t cell, int64_t delta) {
-  std::string out(8 * (cell + 1), '\0');
+  std::string out;
+  AppendCounterCell(&out, cell, delta);
+  return out;
+}
+
+void AppendCounterCell(std::string* out, size_t cell, int64_t delta) {
+  const size_t begin = out->size();
+  out->resize(begin + 8 * (cell + 1), '\0');
   uint64_t u = static_cast<uint64_t>(delta);
-  for (size_t i = 8 * cell; i < out.size(); ++i) {
-    out[i] = static_cast<char>(u & 0xff);
+  for (size_t i = begin + 8 * cell; i < out->size(); ++i) {
+    (*out)[i] = static_cast<char>(u & 0xff);
     u >>= 8;
   }
-  return out;
 }
 
 std::optional<size_t> CounterCellCount(absl::string_view value) {

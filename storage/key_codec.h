@@ -50,6 +50,8 @@ std::string EncodeCounter(int64_t v);
 std::optional<int64_t> DecodeCounter(absl::string_view value);
 // A row of `cell` + 1 cells: `delta` in the last one, zeros before it.
 std::string EncodeCounterCell(size_t cell, int64_t delta);
+// EncodeCounterCell() appended to `out`.
+void AppendCounterCell(std::string* out, size_t cell, int64_t delta);
 // The number of cells of a row; nullopt if its size is not a positive
 // multiple of 8.
 std::optional<size_t> CounterCellCount(absl::string_view value);

@@ -128,25 +128,30 @@ std::string CfKey(Cf cf, absl::string_view key) {
 class GroupWrite {
  public:
   // `ops` and `bytes`: about how many writes of how many bytes the group
-  // holds, so that neither the entries nor the batch grow by copying.
+  // holds, so that neither the entries nor the batch grow by copying. Keys
+  // and values are views: of the group's batches, which outlive the write,
+  // or of what Keep() holds.
   GroupWrite(const std::vector<rocksdb::ColumnFamilyHandle*>& handles, size_t ops, size_t bytes)
       : handles_(handles), write_(bytes + 16 * ops + 64) {
     entries_.reserve(ops);
   }
 
-  void Put(Cf cf, std::string key, std::string value) {
-    entries_.push_back({cf, Kind::kPut, std::move(key), std::move(value)});
+  void Put(Cf cf, absl::string_view key, absl::string_view value) {
+    entries_.push_back({cf, Kind::kPut, key, value});
   }
-  void Delete(Cf cf, std::string key) { entries_.push_back({cf, Kind::kDelete, std::move(key), {}}); }
+  void Delete(Cf cf, absl::string_view key) { entries_.push_back({cf, Kind::kDelete, key, {}}); }
   // `delta` is an encoded counter row. Sums wrap like the merge operator's.
-  void Add(Cf cf, std::string key, std::string delta) {
-    entries_.push_back({cf, Kind::kAdd, std::move(key), std::move(delta)});
+  void Add(Cf cf, absl::string_view key, absl::string_view delta) {
+    entries_.push_back({cf, Kind::kAdd, key, delta});
   }
+  // Holds `bytes` made for this write (a log entry's key) until it is done.
+  absl::string_view Keep(std::string bytes) { return kept_.emplace_back(std::move(bytes)); }
   // The batch to write, in key order; call once.
   rocksdb::WriteBatch* Finish() {
     std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
       return a.cf != b.cf ? a.cf < b.cf : a.key < b.key;
     });
+    std::string sum;
     for (size_t i = 0; i < entries_.size(); ++i) {
       const Entry& e = entries_[i];
       switch (e.kind) {
@@ -158,7 +163,7 @@ class GroupWrite {
           break;
         case Kind::kAdd: {
           // WriteBatch makes every row, so they are well formed.
-          std::string sum = e.value;
+          sum.assign(e.value.data(), e.value.size());
           while (i + 1 < entries_.size() && entries_[i + 1].kind == Kind::kAdd &&
                  entries_[i + 1].cf == e.cf && entries_[i + 1].key == e.key) {
             AddCounterCells(&sum, entries_[++i].value);
@@ -178,13 +183,14 @@ class GroupWrite {
   struct Entry {
     Cf cf;
     Kind kind;
-    std::string key;
-    std::string value;
+    absl::string_view key;
+    absl::string_view value;
   };
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
 
   const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
   std::vector<Entry> entries_;
+  std::deque<std::string> kept_;
   rocksdb::WriteBatch write_;
 };
 
@@ -192,31 +198,47 @@ class GroupWrite {
 
 // ---------------------------------------------------------------- WriteBatch
 
+WriteBatch::Piece WriteBatch::Append(absl::string_view bytes) {
+  if (data_.empty()) data_.reserve(512);
+  Piece piece{static_cast<uint32_t>(data_.size()), static_cast<uint32_t>(bytes.size())};
+  const char* const base = data_.data();
+  if (bytes.data() >= base && bytes.data() < base + data_.size()) {
+    // A view into data_ itself, which may move as it grows: append by offset.
+    const size_t from = static_cast<size_t>(bytes.data() - base);
+    data_.append(data_, from, bytes.size());
+  } else {
+    data_.append(bytes.data(), bytes.size());
+  }
+  return piece;
+}
+
 WriteBatch::Op& WriteBatch::Add(OpType type, Cf cf, absl::string_view key) {
-  // The key is copied before ops_ grows: it may point into an op of this batch.
-  std::string owned(key);
+  const Piece key_piece = Append(key);
   // Most batches of a request hold a handful of writes: one allocation, not
   // one per doubling.
   if (ops_.empty()) ops_.reserve(8);
   Op& op = ops_.emplace_back();
   op.type = type;
   op.cf = cf;
-  op.key = std::move(owned);
-  bytes_ += op.key.size();
+  op.key = key_piece;
+  op.value = Piece{static_cast<uint32_t>(data_.size()), 0};
+  bytes_ += key.size();
   return op;
 }
 
 void WriteBatch::Put(Cf cf, absl::string_view key, absl::string_view value) {
-  std::string owned(value);  // Before Add, for the same reason as the key.
-  bytes_ += owned.size();
-  Add(OpType::kPut, cf, key).value = std::move(owned);
+  Op& op = Add(OpType::kPut, cf, key);
+  op.value = Append(value);
+  bytes_ += value.size();
 }
 
 void WriteBatch::PutProto(Cf cf, absl::string_view key,
                           const google::protobuf::MessageLite& message) {
-  std::string& value = Add(OpType::kPut, cf, key).value;
-  message.SerializeToString(&value);
-  bytes_ += value.size();
+  Op& op = Add(OpType::kPut, cf, key);
+  // Serialized straight into the batch's bytes.
+  message.AppendToString(&data_);
+  op.value.size = static_cast<uint32_t>(data_.size() - op.value.begin);
+  bytes_ += op.value.size;
 }
 
 void WriteBatch::Delete(Cf cf, absl::string_view key) { Add(OpType::kDelete, cf, key); }
@@ -226,18 +248,18 @@ void WriteBatch::AddCounter(Cf cf, absl::string_view key, int64_t delta) {
 }
 
 void WriteBatch::AddCounterCell(Cf cf, absl::string_view key, size_t cell, int64_t delta) {
-  std::string& row = Add(OpType::kAdd, cf, key).value;
-  row = EncodeCounterCell(cell, delta);
-  bytes_ += row.size();
+  Op& op = Add(OpType::kAdd, cf, key);
+  AppendCounterCell(&data_, cell, delta);
+  op.value.size = static_cast<uint32_t>(data_.size() - op.value.begin);
+  bytes_ += op.value.size;
 }
 
 void WriteBatch::AppendToLog(Cf cf, absl::string_view last_key, absl::string_view entry_prefix,
                              absl::string_view value) {
-  std::string owned_value(value), owned_prefix(entry_prefix);
-  bytes_ += owned_prefix.size() + 16 + owned_value.size();
   Op& op = Add(OpType::kAppend, cf, last_key);
-  op.value = std::move(owned_value);
-  op.entry_prefix = std::move(owned_prefix);
+  op.value = Append(value);
+  op.entry_prefix = Append(entry_prefix);
+  bytes_ += entry_prefix.size() + 16 + value.size();
 }
 
 void WriteBatch::ExpectValue(Cf cf, absl::string_view key, std::optional<std::string> value) {
@@ -265,8 +287,8 @@ Txn::Txn(Store* store) : store_(store), read_after_(store->visible_commit()) {}
 absl::StatusOr<std::optional<absl::string_view>> Txn::Read(Cf cf, absl::string_view key) {
   // Read your own writes: the latest put or delete of this key in the batch.
   for (auto it = batch_.ops_.rbegin(); it != batch_.ops_.rend(); ++it) {
-    if (it->cf != cf || it->key != key) continue;
-    if (it->type == WriteBatch::OpType::kPut) return absl::string_view(it->value);
+    if (it->cf != cf || batch_.View(it->key) != key) continue;
+    if (it->type == WriteBatch::OpType::kPut) return batch_.View(it->value);
     if (it->type == WriteBatch::OpType::kDelete) return std::nullopt;
     return absl::FailedPreconditionError("a counter cannot be read back within its transaction");
   }
@@ -695,27 +717,29 @@ void Store::CommitLoop() {
         check_error = absl::OkStatus();
         continue;
       }
-      // The batch is not needed once accepted: its values move into the write.
-      for (auto& op : p.batch.ops_) {
-        touched.insert(HashOfKey(op.cf, op.key));
+      // The write refers to the batch's bytes: the group outlives it.
+      const WriteBatch& batch = p.batch;
+      for (const auto& op : batch.ops_) {
+        const absl::string_view key = batch.View(op.key);
+        touched.insert(HashOfKey(op.cf, key));
         switch (op.type) {
           case WriteBatch::OpType::kPut:
             if (op.cf == Cf::kSchedule) {
-              auto key = DecodeScheduleKey(op.key);
-              if (key && (!info.earliest_schedule || key->due < *info.earliest_schedule)) {
-                info.earliest_schedule = key->due;
+              auto decoded = DecodeScheduleKey(key);
+              if (decoded && (!info.earliest_schedule || decoded->due < *info.earliest_schedule)) {
+                info.earliest_schedule = decoded->due;
               }
             }
-            write.Put(op.cf, std::move(op.key), std::move(op.value));
+            write.Put(op.cf, key, batch.View(op.value));
             break;
           case WriteBatch::OpType::kDelete:
-            write.Delete(op.cf, std::move(op.key));
+            write.Delete(op.cf, key);
             break;
           case WriteBatch::OpType::kAdd:
-            write.Add(op.cf, std::move(op.key), std::move(op.value));
+            write.Add(op.cf, key, batch.View(op.value));
             break;
           case WriteBatch::OpType::kAppend: {
-            auto position = LogPosition(op.cf, CfKey(op.cf, op.key), op.key);
+            auto position = LogPosition(op.cf, CfKey(op.cf, key), key);
             if (!position.ok()) {
               append_error = position.status();
               break;
@@ -723,11 +747,12 @@ void Store::CommitLoop() {
             const uint64_t n = ++**position;
             std::string last;
             AppendUint64(&last, n);
-            write.Put(op.cf, std::move(op.key), std::move(last));
-            std::string entry = op.entry_prefix;
+            write.Put(op.cf, key, write.Keep(std::move(last)));
+            std::string entry(batch.View(op.entry_prefix));
             AppendUint64(&entry, n);
-            touched.insert(HashOfKey(op.cf, entry));
-            write.Put(op.cf, std::move(entry), std::move(op.value));
+            const absl::string_view entry_key = write.Keep(std::move(entry));
+            touched.insert(HashOfKey(op.cf, entry_key));
+            write.Put(op.cf, entry_key, batch.View(op.value));
             break;
           }
         }

@@ -118,12 +118,17 @@ class WriteBatch {
   friend class Store;
   friend class Txn;
   enum class OpType { kPut, kDelete, kAdd, kAppend };
+  // Where an op's bytes are in data_.
+  struct Piece {
+    uint32_t begin = 0;
+    uint32_t size = 0;
+  };
   struct Op {
     OpType type;
     Cf cf;
-    std::string key;  // For kAppend, the log's last-number key.
-    std::string value;
-    std::string entry_prefix = {};  // kAppend only.
+    Piece key;  // For kAppend, the log's last-number key.
+    Piece value;
+    Piece entry_prefix;  // kAppend only.
   };
   struct Precondition {
     Cf cf;
@@ -136,8 +141,15 @@ class WriteBatch {
   };
   // Appends an op with `key`, counted in ByteSize(); the caller fills the rest.
   Op& Add(OpType type, Cf cf, absl::string_view key);
+  // Appends `bytes` to data_; `bytes` may point into data_ itself.
+  Piece Append(absl::string_view bytes);
+  absl::string_view View(Piece piece) const { return absl::string_view(data_).substr(piece.begin, piece.size); }
 
   std::vector<Op> ops_;
+  // Every key and value of ops_, back to back: a batch holds its bytes in
+  // one allocation (or a few, while it grows), not two per write, and the
+  // committer frees them at once.
+  std::string data_;
   std::vector<Precondition> preconditions_;
   size_t bytes_ = 0;
 };
