@@ -786,18 +786,13 @@ void Store::CommitLoop() {
       std::lock_guard<std::mutex> lock(listeners_mu_);
       for (const auto& listener : listeners_) listener(info);
     }
-    std::vector<std::function<void()>> answers;
+    std::vector<Answered> answers;
     answers.reserve(accepted.size() + conflicted.size() + failed.size());
-    for (Pending* p : accepted) {
-      answers.push_back([done = std::move(p->done), status] { done(status); });
-    }
-    for (Pending* p : conflicted) {
-      answers.push_back([done = std::move(p->done)] { done(WriteConflictError()); });
-    }
+    for (Pending* p : accepted) answers.push_back({std::move(p->done), status});
+    for (Pending* p : conflicted) answers.push_back({std::move(p->done), WriteConflictError()});
     for (Pending* p : failed) {
-      answers.push_back([done = std::move(p->done)] {
-        done(absl::InternalError("could not check a write precondition"));
-      });
+      answers.push_back(
+          {std::move(p->done), absl::InternalError("could not check a write precondition")});
     }
     if (!answers.empty()) {
       {
@@ -871,7 +866,7 @@ absl::StatusOr<uint64_t*> Store::LogPosition(Cf cf, const std::string& cf_last_k
 
 void Store::CompleteLoop() {
   for (;;) {
-    std::vector<std::function<void()>> answers;
+    std::vector<Answered> answers;
     {
       std::unique_lock<std::mutex> lock(done_mu_);
       done_cv_.wait(lock, [this] { return !done_queue_.empty() || done_stop_; });
@@ -879,44 +874,55 @@ void Store::CompleteLoop() {
       answers = std::move(done_queue_.front());
       done_queue_.pop_front();
     }
-    for (auto& answer : answers) answer();
+    for (auto& answer : answers) answer.done(std::move(answer.status));
+    // Only a closing committer waits for the answers (answering may queue
+    // retries, which wake it themselves): waking it after every group would
+    // make it wake for nothing whenever it waits for work.
+    bool all_answered_while_closing;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --completions_pending_;
+      all_answered_while_closing = closing_ && completions_pending_ == 0;
     }
-    cv_.notify_all();
+    if (all_answered_while_closing) cv_.notify_all();
   }
 }
+
+// A transaction from its first attempt to its answer; deleted once `done`
+// has the outcome.
+struct Store::Transaction {
+  std::function<absl::Status(Txn&)> body;
+  std::function<void(absl::Status)> done;
+  int attempts = 0;
+};
 
 void Store::Transact(std::function<absl::Status(Txn&)> body,
                      std::function<void(absl::Status)> done) {
-  RunAttempt(std::make_shared<std::function<absl::Status(Txn&)>>(std::move(body)),
-             std::make_shared<std::function<void(absl::Status)>>(std::move(done)), 1);
+  RunAttempt(new Transaction{std::move(body), std::move(done)});
 }
 
-void Store::RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
-                       std::shared_ptr<std::function<void(absl::Status)>> done, int attempt) {
+void Store::RunAttempt(Transaction* transaction) {
+  ++transaction->attempts;
   Txn txn(this);
-  absl::Status status = (*body)(txn);
-  if (!status.ok()) {
-    (*done)(std::move(status));
-    return;
-  }
-  if (txn.batch_.empty()) {
-    // Read-only: nothing to commit, nothing to check.
-    (*done)(absl::OkStatus());
-    return;
-  }
-  Enqueue(std::move(txn.batch_), [this, body, done, attempt](absl::Status s) {
-    if (IsWriteConflict(s)) {
-      if (attempt < kMaxTransactAttempts) {
-        RunAttempt(body, done, attempt + 1);
-        return;
-      }
-      s = absl::AbortedError("too much contention on the same record; retry later");
-    }
-    (*done)(std::move(s));
-  }, /*retry=*/attempt > 1);
+  absl::Status status = transaction->body(txn);
+  // Failed, or read-only: nothing to commit, nothing to check.
+  if (!status.ok() || txn.batch_.empty()) return Answer(transaction, std::move(status));
+  // [this, transaction] fits inside the std::function: no allocation.
+  Enqueue(
+      std::move(txn.batch_),
+      [this, transaction](absl::Status s) {
+        if (IsWriteConflict(s)) {
+          if (transaction->attempts < kMaxTransactAttempts) return RunAttempt(transaction);
+          s = absl::AbortedError("too much contention on the same record; retry later");
+        }
+        Answer(transaction, std::move(s));
+      },
+      /*retry=*/transaction->attempts > 1);
+}
+
+void Store::Answer(Transaction* transaction, absl::Status status) {
+  std::unique_ptr<Transaction> owned(transaction);
+  owned->done(std::move(status));
 }
 
 absl::Status Store::TransactSync(std::function<absl::Status(Txn&)> body) {

@@ -344,8 +344,10 @@ class Store final {
   std::atomic<uint64_t> visible_commit_{0};
   absl::flat_hash_map<KeyHash, uint64_t> last_written_;  // Committer thread only.
   uint64_t forgotten_through_ = 0;                           // Committer thread only.
-  void RunAttempt(std::shared_ptr<std::function<absl::Status(Txn&)>> body,
-                  std::shared_ptr<std::function<void(absl::Status)>> done, int attempt);
+  struct Transaction;
+  void RunAttempt(Transaction* transaction);
+  // Gives `transaction` its outcome and deletes it.
+  static void Answer(Transaction* transaction, absl::Status status);
 
   const StoreOptions options_;
   const int lock_fd_;
@@ -369,7 +371,12 @@ class Store final {
   void CompleteLoop();
   std::mutex done_mu_;
   std::condition_variable done_cv_;
-  std::deque<std::vector<std::function<void()>>> done_queue_;  // Guarded by done_mu_.
+  // A caller and its outcome.
+  struct Answered {
+    std::function<void(absl::Status)> done;
+    absl::Status status;
+  };
+  std::deque<std::vector<Answered>> done_queue_;  // Guarded by done_mu_.
   bool done_stop_ = false;                                      // Guarded by done_mu_.
   std::thread completer_;
 

@@ -20,50 +20,73 @@ namespace rapport {
 template <typename T>
 using Callback = std::function<void(absl::StatusOr<T>)>;
 
-// Every domain write goes through here: runs `body` as a transaction of
-// `store` (rerun on write conflicts); `done` gets OK once the write is
-// durable, or the first error (then nothing is written). Started from an RPC
-// handler (services/common/call.h), a write not started by the call's
-// deadline is refused, and a successful one also holds the call's audit
-// entry, naming `result`'s `name` when it has one.
-inline void Transact(storage::Store* store, std::function<absl::Status(storage::Txn&)> body,
-                     std::function<void(absl::Status)> done,
-                     std::shared_ptr<const google::protobuf::Message> result = nullptr) {
-  store->Transact(
-      [body = std::move(body), call = CurrentCall(), result = std::move(result)](
-          storage::Txn& txn) {
-        if (call != nullptr && absl::Now() > call->deadline) {
-          return absl::DeadlineExceededError(
-              "the call's deadline passed before its write could start; nothing was written");
-        }
-        absl::Status status = body(txn);
-        if (status.ok() && call != nullptr) StageAuditEntry(txn.batch(), *call, result.get());
-        return status;
-      },
-      std::move(done));
-}
+namespace internal {
 
-// Transact() whose `body` fills a result of type T, which `done` gets.
+// A domain write from its start to its answer: what its body and its
+// callback share, in one allocation. The store's body and done callbacks
+// hold only its address, which std::function keeps without allocating, and
+// done deletes it. (Layers of callbacks, each capturing the last, cost an
+// allocation each, all freed on the store's completion thread.)
+template <typename T>
+struct DomainWrite {
+  std::function<absl::Status(storage::Txn&, T*)> body;
+  Callback<T> done;
+  std::shared_ptr<CallInfo> call = CurrentCall();
+  T result{};
+
+  // Runs the body on a fresh result, then stages the call's audit entry.
+  absl::Status Run(storage::Txn& txn) {
+    if (call != nullptr && absl::Now() > call->deadline) {
+      return absl::DeadlineExceededError(
+          "the call's deadline passed before its write could start; nothing was written");
+    }
+    result = T();
+    absl::Status status = body(txn, &result);
+    if (status.ok() && call != nullptr) {
+      if constexpr (std::is_base_of_v<google::protobuf::Message, T>) {
+        StageAuditEntry(txn.batch(), *call, &result);
+      } else {
+        StageAuditEntry(txn.batch(), *call, nullptr);
+      }
+    }
+    return status;
+  }
+
+  // Answers and deletes this write.
+  static void Finish(DomainWrite* write, absl::Status status) {
+    std::unique_ptr<DomainWrite> owned(write);
+    if (status.ok()) {
+      owned->done(std::move(owned->result));
+    } else {
+      owned->done(std::move(status));
+    }
+  }
+};
+
+}  // namespace internal
+
+// Every domain write goes through here: runs `body` as a transaction of
+// `store` (rerun on write conflicts, each time on a fresh T); `done` gets the
+// T it filled once the write is durable, or the first error (then nothing is
+// written). Started from an RPC handler (services/common/call.h), a write not
+// started by the call's deadline is refused, and a successful one also holds
+// the call's audit entry, naming the result's `name` when it has one.
 template <typename T>
 void TransactFor(storage::Store* store, std::function<absl::Status(storage::Txn&, T*)> body,
                  Callback<T> done) {
-  auto result = std::make_shared<T>();
-  std::shared_ptr<const google::protobuf::Message> named;
-  if constexpr (std::is_base_of_v<google::protobuf::Message, T>) named = result;
-  Transact(
-      store,
-      [body = std::move(body), result](storage::Txn& txn) {
-        *result = T();
-        return body(txn, result.get());
-      },
-      [result, done = std::move(done)](absl::Status status) {
-        if (status.ok()) {
-          done(std::move(*result));
-        } else {
-          done(std::move(status));
-        }
-      },
-      std::move(named));
+  auto* write = new internal::DomainWrite<T>{std::move(body), std::move(done)};
+  store->Transact([write](storage::Txn& txn) { return write->Run(txn); },
+                  [write](absl::Status status) {
+                    internal::DomainWrite<T>::Finish(write, std::move(status));
+                  });
+}
+
+// TransactFor() of a write that reports only its status.
+inline void Transact(storage::Store* store, std::function<absl::Status(storage::Txn&)> body,
+                     std::function<void(absl::Status)> done) {
+  TransactFor<bool>(
+      store, [body = std::move(body)](storage::Txn& txn, bool*) { return body(txn); },
+      [done = std::move(done)](absl::StatusOr<bool> result) { done(result.status()); });
 }
 
 // Calls `start` with a callback and waits for it: the blocking form of a
