@@ -97,8 +97,12 @@ void StageAuditEntry(storage::WriteBatch& batch, CallInfo& call,
   call.audited.store(true);
 }
 
+bool AuditEntryPending(const CallInfo& call, const absl::Status& outcome) {
+  return call.audit_store != nullptr && !(outcome.ok() && call.audited.load());
+}
+
 void RecordAuditEntry(CallInfo& call, const absl::Status& outcome, std::function<void()> then) {
-  if (call.audit_store == nullptr || (outcome.ok() && call.audited.load())) return then();
+  if (!AuditEntryPending(call, outcome)) return then();
   storage::WriteBatch batch;
   PutEntry(batch, call, outcome, nullptr);
   call.audit_store->Commit(std::move(batch), [then = std::move(then)](absl::Status) { then(); });

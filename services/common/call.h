@@ -79,6 +79,8 @@ void StageAuditEntry(storage::WriteBatch& batch, CallInfo& call,
 // write already staged it with outcome OK, then calls `then` (at once if
 // nothing is written, else once the entry is durable or failed).
 void RecordAuditEntry(CallInfo& call, const absl::Status& outcome, std::function<void()> then);
+// Whether RecordAuditEntry() would write an entry for `outcome` of `call`.
+bool AuditEntryPending(const CallInfo& call, const absl::Status& outcome);
 
 // What a request is about: its `name`, or else its `parent` (may be empty).
 std::string RequestResource(const google::protobuf::Message& request);

@@ -21,7 +21,7 @@ Callback<T> Reply(grpc::ServerUnaryReactor* reactor, T* response) {
   return [reactor, response, call = CurrentCall()](absl::StatusOr<T> result) {
     if (result.ok()) *response = *std::move(result);
     const grpc::Status status = ToGrpcStatus(result.status());
-    if (call == nullptr) return reactor->Finish(status);
+    if (call == nullptr || !AuditEntryPending(*call, result.status())) return reactor->Finish(status);
     RecordAuditEntry(*call, result.status(), [reactor, status] { reactor->Finish(status); });
   };
 }
@@ -31,7 +31,7 @@ Callback<T> Reply(grpc::ServerUnaryReactor* reactor, T* response) {
 inline Callback<bool> ReplyEmpty(grpc::ServerUnaryReactor* reactor) {
   return [reactor, call = CurrentCall()](absl::StatusOr<bool> result) {
     const grpc::Status status = ToGrpcStatus(result.status());
-    if (call == nullptr) return reactor->Finish(status);
+    if (call == nullptr || !AuditEntryPending(*call, result.status())) return reactor->Finish(status);
     RecordAuditEntry(*call, result.status(), [reactor, status] { reactor->Finish(status); });
   };
 }
