@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -42,11 +43,16 @@ std::optional<Sha256Digest> Sha256(absl::string_view data) {
   // Fetched once: OpenSSL 3's one-shot SHA256() looks the algorithm up in its
   // provider tables on every call, which costs more than hashing a token.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  // One context per thread, initialized again for each digest: EVP_Digest()
+  // allocates and frees a context (and its digest state) on every call, i.e.
+  // on every authenticated RPC.
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   Sha256Digest digest{};
   unsigned int size = 0;
-  if (kSha256 == nullptr ||
-      EVP_Digest(data.data(), data.size(), digest.data(), &size, kSha256, nullptr) != 1 ||
-      size != digest.size()) {
+  if (kSha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest.data(), &size) != 1 || size != digest.size()) {
     return std::nullopt;
   }
   return digest;

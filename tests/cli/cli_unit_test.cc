@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -648,6 +649,19 @@ TEST(TokenTest, TokensAreRandomPrefixedHexAndHashedWhole) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(TokensFileLine("alice", *a, {"operator", "viewer"}),
             "alice sha256:" + Sha256sum(*a) + " operator,viewer");
+}
+
+TEST(TokenTest, DigestsAreRightOneAfterAnotherAndOnEveryThread) {
+  // Each thread reuses one digest context: nothing of one digest may leak
+  // into the next.
+  const auto check = [] {
+    EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  };
+  check();
+  std::thread other(check);
+  other.join();
 }
 
 TEST(TokenTest, NamesAndRolesAreChecked) {
