@@ -111,9 +111,8 @@ void RecordAuditEntry(CallInfo& call, const absl::Status& outcome, std::function
 grpc::Status ToGrpcStatusForAdmission(const absl::Status& status) { return ToGrpcStatus(status); }
 
 Admission::Admission(const Gate& gate, const grpc::ServerContextBase& context,
-                     const google::protobuf::Message& request, absl::string_view service,
-                     absl::string_view method) {
-  auto call = gate.Admit(context, request, absl::StrCat("/", service, "/", method));
+                     const google::protobuf::Message& request, absl::string_view method) {
+  auto call = gate.Admit(context, request, method);
   if (!call.ok()) {
     status_ = call.status();
     return;

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
@@ -92,9 +93,9 @@ std::string AuditKey(absl::Time time, absl::string_view id);
 // handler runs. Use through RAPPORT_ADMIT.
 class Admission {
  public:
+  // `method`: "/rapport.v1.FooService/Method".
   Admission(const Gate& gate, const grpc::ServerContextBase& context,
-            const google::protobuf::Message& request, absl::string_view service,
-            absl::string_view method);
+            const google::protobuf::Message& request, absl::string_view method);
   ~Admission();
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
@@ -132,12 +133,15 @@ grpc::ServerWriteReactor<T>* Admission::RefuseStream() const {
 // First statement of every RPC handler of an adapter that has a `gate_`
 // member and a `kService` constant ("rapport.v1.FooService"): refuses the
 // call (returning its finished reactor) or admits it for the rest of the
-// handler. The method's name comes from the handler's own name.
-#define RAPPORT_ADMIT(context, request)                                               \
-  ::rapport::Admission rapport_admission_(*gate_, *(context), (request), kService, __func__); \
+// handler. The method's name comes from the handler's own name; its path is
+// made once per handler, not per call.
+#define RAPPORT_ADMIT(context, request)                                                     \
+  static const std::string rapport_method_ = ::absl::StrCat("/", kService, "/", __func__); \
+  ::rapport::Admission rapport_admission_(*gate_, *(context), (request), rapport_method_);   \
   if (!rapport_admission_.ok()) return rapport_admission_.Refuse(context)
 
 // The same for a server-streaming handler whose messages are `T`.
-#define RAPPORT_ADMIT_STREAM(T, context, request)                                     \
-  ::rapport::Admission rapport_admission_(*gate_, *(context), (request), kService, __func__); \
+#define RAPPORT_ADMIT_STREAM(T, context, request)                                           \
+  static const std::string rapport_method_ = ::absl::StrCat("/", kService, "/", __func__); \
+  ::rapport::Admission rapport_admission_(*gate_, *(context), (request), rapport_method_);   \
   if (!rapport_admission_.ok()) return rapport_admission_.RefuseStream<T>()
