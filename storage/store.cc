@@ -202,7 +202,9 @@ WriteBatch::Piece WriteBatch::Append(absl::string_view bytes) {
   if (data_.empty()) data_.reserve(512);
   Piece piece{static_cast<uint32_t>(data_.size()), static_cast<uint32_t>(bytes.size())};
   const char* const base = data_.data();
-  if (bytes.data() >= base && bytes.data() < base + data_.size()) {
+  // std::less: a total order even for pointers into different objects.
+  const std::less<const char*> before;
+  if (!before(bytes.data(), base) && before(bytes.data(), base + data_.size())) {
     // A view into data_ itself, which may move as it grows: append by offset.
     const size_t from = static_cast<size_t>(bytes.data() - base);
     data_.append(data_, from, bytes.size());

@@ -439,6 +439,54 @@ TEST(StoreTest, SchemaTwoCompletionCountersMoveIntoRows) {
   }
 }
 
+TEST(StoreTest, ABatchOfManyWritesOfEveryKindKeepsEachKeyAndValue) {
+  // A batch keeps its bytes in one buffer that grows as writes come: every
+  // write must come out with its own key and value after many regrowths.
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  internal::v1::TicketRecord record;
+  record.mutable_ticket()->set_name("tickets/in-the-batch");
+  record.set_scheduled_micros(42);
+  WriteBatch b;
+  for (int i = 0; i < 300; ++i) {
+    b.Put(Cf::kIndex, Key(i), std::string(static_cast<size_t>(i % 97) * 13, static_cast<char>('a' + i % 26)));
+    if (i % 50 == 0) b.PutProto(Cf::kTickets, Key(i), record);
+    if (i % 7 == 0) b.AddCounterCell(Cf::kAggregates, "row", static_cast<size_t>(i % 3), 1);
+    if (i % 60 == 0) b.AppendToLog(Cf::kIndex, "log/last", "log/e", Key(i));
+  }
+  b.Delete(Cf::kIndex, Key(5));
+  ASSERT_OK(store->CommitSync(std::move(b)));
+
+  for (int i = 0; i < 300; ++i) {
+    auto value = store->Get(Cf::kIndex, Key(i));
+    ASSERT_OK(value.status());
+    if (i == 5) {
+      EXPECT_FALSE(value->has_value());
+      continue;
+    }
+    ASSERT_TRUE(value->has_value()) << Key(i);
+    EXPECT_EQ(**value, std::string(static_cast<size_t>(i % 97) * 13, static_cast<char>('a' + i % 26)));
+  }
+  internal::v1::TicketRecord read;
+  ASSERT_TRUE(store->GetProto(Cf::kTickets, Key(250), &read).value());
+  EXPECT_EQ(read.ticket().name(), "tickets/in-the-batch");
+  EXPECT_EQ(read.scheduled_micros(), 42);
+  auto row = store->Get(Cf::kAggregates, "row");
+  ASSERT_OK(row.status());
+  ASSERT_TRUE(row->has_value());
+  // i = 0, 7, ..., 294: 43 additions, by i % 3 into cells 0, 1 and 2.
+  int cells[3] = {0, 0, 0};
+  for (int i = 0; i < 300; i += 7) ++cells[i % 3];
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(CounterCell(**row, static_cast<size_t>(c)), cells[c]) << c;
+  ScanOptions scan;
+  scan.prefix = "log/e";
+  auto log = store->Scan(Cf::kIndex, scan);
+  ASSERT_OK(log.status());
+  ASSERT_EQ(log->entries.size(), 5u);
+  EXPECT_EQ(log->entries[0].value, Key(0));
+  EXPECT_EQ(log->entries[4].value, Key(240));
+}
+
 TEST(StoreTest, LogAppendsAreNumberedInCommitOrderWithoutGapsAcrossReopen) {
   TempDir dir;
   constexpr int kThreads = 16;
