@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/base/internal/endian.h"
-#include "google/protobuf/arena.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "rapport/v1/admin.pb.h"
 #include "services/common/grpc_status.h"
 #include "services/common/proto_time.h"

@@ -2,6 +2,7 @@
 // call (copy the value into the response, finish with the converted status).
 #pragma once
 
+#include <memory>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -12,6 +13,16 @@
 
 namespace rapport {
 
+// Finishes `reactor` with `outcome`: at once, or once the audit entry that
+// `call` still owes (a mutation that failed, or wrote nothing of its own) is
+// written. `call` may be null (outside an admitted handler).
+inline void FinishAudited(grpc::ServerUnaryReactor* reactor, const std::shared_ptr<CallInfo>& call,
+                          const absl::Status& outcome) {
+  const grpc::Status status = ToGrpcStatus(outcome);
+  if (call == nullptr || !AuditEntryPending(*call, outcome)) return reactor->Finish(status);
+  RecordAuditEntry(*call, outcome, [reactor, status] { reactor->Finish(status); });
+}
+
 // A callback that answers `reactor` with the domain's outcome, writing a
 // value into `response`. The response outlives the call. Created in an RPC
 // handler, it also records the audit entry of a mutation that failed (or
@@ -20,9 +31,7 @@ template <typename T>
 Callback<T> Reply(grpc::ServerUnaryReactor* reactor, T* response) {
   return [reactor, response, call = CurrentCall()](absl::StatusOr<T> result) {
     if (result.ok()) *response = *std::move(result);
-    const grpc::Status status = ToGrpcStatus(result.status());
-    if (call == nullptr || !AuditEntryPending(*call, result.status())) return reactor->Finish(status);
-    RecordAuditEntry(*call, result.status(), [reactor, status] { reactor->Finish(status); });
+    FinishAudited(reactor, call, result.status());
   };
 }
 
@@ -30,9 +39,7 @@ Callback<T> Reply(grpc::ServerUnaryReactor* reactor, T* response) {
 // reports a bool).
 inline Callback<bool> ReplyEmpty(grpc::ServerUnaryReactor* reactor) {
   return [reactor, call = CurrentCall()](absl::StatusOr<bool> result) {
-    const grpc::Status status = ToGrpcStatus(result.status());
-    if (call == nullptr || !AuditEntryPending(*call, result.status())) return reactor->Finish(status);
-    RecordAuditEntry(*call, result.status(), [reactor, status] { reactor->Finish(status); });
+    FinishAudited(reactor, call, result.status());
   };
 }
 
