@@ -23,6 +23,7 @@ RAPPORT_DEB_PACKAGES=(
   protobuf-compiler
   libabsl-dev
   librocksdb-dev
+  libgoogle-perftools-dev
   prometheus-cpp-dev
   libgtest-dev
   libgmock-dev
