@@ -146,32 +146,38 @@ class GroupWrite {
   }
   // Holds `bytes` made for this write (a log entry's key) until it is done.
   absl::string_view Keep(std::string bytes) { return kept_.emplace_back(std::move(bytes)); }
-  // The batch to write, in key order; call once.
+  // The batch to write, in key order; call once. Of one key's writes only
+  // the last Put or Delete is written, with the counter additions after it
+  // added up: the group is written whole, so no reader could see the rest
+  // (a log's position key, rewritten by every append, goes in once).
   rocksdb::WriteBatch* Finish() {
     std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
       return a.cf != b.cf ? a.cf < b.cf : a.key < b.key;
     });
     std::string sum;
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      const Entry& e = entries_[i];
-      switch (e.kind) {
-        case Kind::kPut:
-          write_.Put(handle(e.cf), ToSlice(e.key), ToSlice(e.value));
-          break;
-        case Kind::kDelete:
-          write_.Delete(handle(e.cf), ToSlice(e.key));
-          break;
-        case Kind::kAdd: {
-          // WriteBatch makes every row, so they are well formed.
-          sum.assign(e.value.data(), e.value.size());
-          while (i + 1 < entries_.size() && entries_[i + 1].kind == Kind::kAdd &&
-                 entries_[i + 1].cf == e.cf && entries_[i + 1].key == e.key) {
-            AddCounterCells(&sum, entries_[++i].value);
-          }
-          write_.Merge(handle(e.cf), ToSlice(e.key), ToSlice(sum));
-          break;
-        }
+    for (size_t begin = 0, end = 0; begin < entries_.size(); begin = end) {
+      const Entry& first = entries_[begin];
+      end = begin + 1;
+      while (end < entries_.size() && entries_[end].cf == first.cf && entries_[end].key == first.key) {
+        ++end;
       }
+      size_t adds = begin;  // The additions that count start here.
+      for (size_t i = begin; i < end; ++i) {
+        if (entries_[i].kind != Kind::kAdd) adds = i;
+      }
+      const Entry& base = entries_[adds];
+      if (base.kind == Kind::kPut) {
+        write_.Put(handle(base.cf), ToSlice(base.key), ToSlice(base.value));
+        ++adds;
+      } else if (base.kind == Kind::kDelete) {
+        write_.Delete(handle(base.cf), ToSlice(base.key));
+        ++adds;
+      }
+      if (adds == end) continue;
+      // WriteBatch makes every row, so they are well formed.
+      sum.assign(entries_[adds].value.data(), entries_[adds].value.size());
+      for (size_t i = adds + 1; i < end; ++i) AddCounterCells(&sum, entries_[i].value);
+      write_.Merge(handle(base.cf), ToSlice(base.key), ToSlice(sum));
     }
     entries_.clear();
     return &write_;

@@ -296,6 +296,33 @@ TEST(StoreTest, PutOrDeleteOfACounterKeepsItsPlaceAmongAdditions) {
             std::numeric_limits<int64_t>::min() + 1);
 }
 
+TEST(StoreTest, TheLastWriteOfAKeyInABatchWins) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch b;
+  b.Put(Cf::kIndex, "put-put", "first");
+  b.Put(Cf::kIndex, "put-put", "second");
+  b.Put(Cf::kIndex, "put-delete", "gone");
+  b.Delete(Cf::kIndex, "put-delete");
+  b.Delete(Cf::kIndex, "delete-put");
+  b.Put(Cf::kIndex, "delete-put", "back");
+  b.Put(Cf::kIndex, "put-delete-put", "one");
+  b.Delete(Cf::kIndex, "put-delete-put");
+  b.Put(Cf::kIndex, "put-delete-put", "three");
+  b.AddCounter(Cf::kAggregates, "add-put-add-put-add", 1);
+  b.Put(Cf::kAggregates, "add-put-add-put-add", EncodeCounter(10));
+  b.AddCounter(Cf::kAggregates, "add-put-add-put-add", 100);
+  b.Put(Cf::kAggregates, "add-put-add-put-add", EncodeCounter(1000));
+  b.AddCounter(Cf::kAggregates, "add-put-add-put-add", 4);
+  b.AddCounter(Cf::kAggregates, "add-put-add-put-add", 5);
+  ASSERT_OK(store->CommitSync(std::move(b)));
+  EXPECT_EQ(store->Get(Cf::kIndex, "put-put").value(), std::optional<std::string>("second"));
+  EXPECT_EQ(store->Get(Cf::kIndex, "put-delete").value(), std::nullopt);
+  EXPECT_EQ(store->Get(Cf::kIndex, "delete-put").value(), std::optional<std::string>("back"));
+  EXPECT_EQ(store->Get(Cf::kIndex, "put-delete-put").value(), std::optional<std::string>("three"));
+  EXPECT_EQ(store->GetCounter(Cf::kAggregates, "add-put-add-put-add").value(), 1009);
+}
+
 TEST(StoreTest, CounterRowsAddCellByCellInAGroupAndAcrossCommits) {
   TempDir dir;
   {
