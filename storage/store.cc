@@ -149,7 +149,7 @@ class GroupWrite {
   // The batch to write, in key order; call once. Of one key's writes only
   // the last Put or Delete is written, with the counter additions after it
   // added up: the group is written whole, so no reader could see the rest
-  // (a log's position key, rewritten by every append, goes in once).
+  // (a change log's position key, rewritten by every append, goes in once).
   rocksdb::WriteBatch* Finish() {
     std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
       return a.cf != b.cf ? a.cf < b.cf : a.key < b.key;
