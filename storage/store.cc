@@ -119,9 +119,11 @@ std::string CfKey(Cf cf, absl::string_view key) {
 // operations on one key is kept (a stable sort), and the group is written
 // atomically, so no reader can tell the difference.
 //
-// Summed: counter additions to one key that follow each other (after the
-// sort: every addition of the group to that key between two puts or deletes
-// of it) become a single merge operand. In a busy group most answers,
+// Last write wins: of one key's writes only the last put or delete goes in
+// (a change log's position key, rewritten by every append, once per group).
+//
+// Summed: the counter additions to one key after its last put or delete (or
+// all of them, when it has none) become a single merge operand. In a busy group most answers,
 // tickets and interactions add to the same few current-day counters, and
 // every operand would otherwise be its own memtable entry, and work for every
 // later read of the counter until compaction folds them.
@@ -146,10 +148,7 @@ class GroupWrite {
   }
   // Holds `bytes` made for this write (a log entry's key) until it is done.
   absl::string_view Keep(std::string bytes) { return kept_.emplace_back(std::move(bytes)); }
-  // The batch to write, in key order; call once. Of one key's writes only
-  // the last Put or Delete is written, with the counter additions after it
-  // added up: the group is written whole, so no reader could see the rest
-  // (a change log's position key, rewritten by every append, goes in once).
+  // The batch to write, in key order, each key once (see above); call once.
   rocksdb::WriteBatch* Finish() {
     std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
       return a.cf != b.cf ? a.cf < b.cf : a.key < b.key;

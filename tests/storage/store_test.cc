@@ -512,6 +512,9 @@ TEST(StoreTest, ABatchOfManyWritesOfEveryKindKeepsEachKeyAndValue) {
   ASSERT_EQ(log->entries.size(), 5u);
   EXPECT_EQ(log->entries[0].value, Key(0));
   EXPECT_EQ(log->entries[4].value, Key(240));
+  std::string last;
+  AppendUint64(&last, 5);
+  EXPECT_EQ(store->Get(Cf::kIndex, "log/last").value(), std::optional<std::string>(last));
 }
 
 TEST(StoreTest, LogAppendsAreNumberedInCommitOrderWithoutGapsAcrossReopen) {
