@@ -23,7 +23,7 @@ bench_call rapport.v1.RelationshipService/CreateRelationship \
 bench_call rapport.v1.EscalationService/CreateEscalationPolicy \
   '{"policy_id":"bench","policy":{"display_name":"Bench","levels":[{"name":"service desk","targets":["team:desk"],"ack_wait":"600s"},{"name":"manager","targets":["role:manager"],"ack_wait":"1800s"}]}}'
 
-"$load" --server="127.0.0.1:$port" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
+"$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
   --method=rapport.v1.EscalationService/CreateEscalation \
   --request='{"escalation_id":"e{{seq}}","escalation":{"relationship":"relationships/bench","title":"Payroll run late","severity":"SEV2","policy":"escalation_policies/bench"}}' \
   --then='rapport.v1.EscalationService/AcknowledgeEscalation {"name":"escalations/e{{seq}}"}

@@ -32,6 +32,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +41,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -108,6 +113,10 @@ ABSL_FLAG(bool, once, false,
           "Make one call of --method with --request (placeholders from --seq_start) and exit: "
           "0 if it returns OK, 3 otherwise with its status on stderr. No load, no baseline.");
 ABSL_FLAG(bool, json, false, "Also print the results as one JSON line on stdout.");
+ABSL_FLAG(int, server_pid, 0,
+          "Process id of the rapportd being loaded, when it runs on this machine: then each "
+          "method's server CPU per call is read from /proc over the measured window, and a CPU "
+          "ratio is printed next to the rate ratio.");
 ABSL_FLAG(std::string, token, "",
           "Bearer token sent with every call (as 'authorization: Bearer TOKEN'), for a rapportd "
           "with --auth_tokens_file; default $RAPPORT_TOKEN.");
@@ -124,6 +133,32 @@ int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// CPU time (user + system) this process has used, all threads.
+absl::Duration OwnCpu() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) + absl::DurationFromTimeval(usage.ru_stime);
+}
+
+// CPU time (user + system) process `pid` has used, from /proc; zero if it
+// cannot be read.
+absl::Duration ProcessCpu(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command (which may hold spaces) start past its ')':
+  // state is field 3, utime 14 and stime 15.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return absl::ZeroDuration();
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(stat).substr(close + 2), ' ', absl::SkipEmpty());
+  int64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
 }
 
 std::string CodeName(int code) {
@@ -591,11 +626,24 @@ struct RunResult {
   std::string method;
   absl::Duration measured;
   RunStats stats;
+  // CPU used over the measured window: by this process, and by the server
+  // when --server_pid names it.
+  absl::Duration client_cpu;
+  std::optional<absl::Duration> server_cpu;
 
   uint64_t calls() const { return stats.latency.count(); }
   uint64_t ok() const { return stats.codes[0]; }
   double rps() const { return calls() / absl::ToDoubleSeconds(measured); }
   double ok_rps() const { return ok() / absl::ToDoubleSeconds(measured); }
+  // Microseconds of CPU per call, client and server together when both are
+  // known.
+  double CpuPerCall(absl::Duration cpu) const {
+    return calls() == 0 ? 0 : absl::ToDoubleMicroseconds(cpu) / static_cast<double>(calls());
+  }
+  std::optional<double> TotalCpuPerCall() const {
+    if (!server_cpu.has_value()) return std::nullopt;
+    return CpuPerCall(client_cpu + *server_cpu);
+  }
 };
 
 // The authorization header of every call ("" without a token).
@@ -752,7 +800,7 @@ absl::StatusOr<RunResult> RunLoad(const std::vector<const Method*>& methods,
                                   const std::vector<std::unique_ptr<grpc::GenericStub>>& stubs,
                                   std::atomic<uint64_t>* seq, int concurrency, int threads,
                                   absl::Duration warmup, absl::Duration duration,
-                                  absl::Duration call_timeout) {
+                                  absl::Duration call_timeout, int server_pid) {
   threads = std::min(threads, concurrency);
   RunContext ctx;
   ctx.methods = methods;
@@ -771,7 +819,21 @@ absl::StatusOr<RunResult> RunLoad(const std::vector<const Method*>& methods,
     const int slots = concurrency / threads + (i < concurrency % threads ? 1 : 0);
     workers.emplace_back([&ctx, &stats, i, slots] { RunWorker(ctx, i, slots, &stats[i]); });
   }
+  // Reads the CPU clocks at the edges of the measured window.
+  absl::Duration client_cpu, server_cpu;
+  std::thread sampler([&ctx, &client_cpu, &server_cpu, server_pid] {
+    const auto at = [](int64_t nanos) {
+      return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(nanos));
+    };
+    std::this_thread::sleep_until(at(ctx.measure_start));
+    client_cpu = -OwnCpu();
+    if (server_pid > 0) server_cpu = -ProcessCpu(server_pid);
+    std::this_thread::sleep_until(at(ctx.measure_end));
+    client_cpu += OwnCpu();
+    if (server_pid > 0) server_cpu += ProcessCpu(server_pid);
+  });
   for (auto& worker : workers) worker.join();
+  sampler.join();
   if (ctx.failed.load()) return ctx.error;
 
   RunResult result;
@@ -780,6 +842,8 @@ absl::StatusOr<RunResult> RunLoad(const std::vector<const Method*>& methods,
   }
   result.measured = duration;
   for (const auto& s : stats) result.stats.Merge(s);
+  result.client_cpu = client_cpu;
+  if (server_pid > 0) result.server_cpu = server_cpu;
   return result;
 }
 
@@ -805,6 +869,9 @@ void PrintRun(absl::string_view role, const RunResult& run) {
                Millis(latency.Quantile(0.5)), Millis(latency.Quantile(0.9)),
                Millis(latency.Quantile(0.99)), Millis(latency.Quantile(0.999)),
                Millis(latency.max()));
+  absl::PrintF("  cpu us/call client=%.1f", run.CpuPerCall(run.client_cpu));
+  if (run.server_cpu.has_value()) absl::PrintF(" server=%.1f", run.CpuPerCall(*run.server_cpu));
+  absl::PrintF("\n");
   if (run.ok() < run.calls()) {
     std::fprintf(stderr, "rapport_load: warning: %llu of %llu calls to %s failed\n",
                  static_cast<unsigned long long>(run.calls() - run.ok()),
@@ -817,11 +884,14 @@ std::string RunJson(const RunResult& run) {
   // Method names are identifiers and dots: nothing to escape.
   return absl::StrFormat(
       R"({"method":"%s","calls":%d,"ok":%d,"rps":%.1f,"ok_rps":%.1f,)"
-      R"("latency_ms":{"p50":%s,"p90":%s,"p99":%s,"p999":%s,"max":%s},"codes":{%s}})",
+      R"("latency_ms":{"p50":%s,"p90":%s,"p99":%s,"p999":%s,"max":%s},"codes":{%s},)"
+      R"("cpu_us_per_call":{"client":%.2f,"server":%s}})",
       run.method, run.calls(), run.ok(), run.rps(), run.ok_rps(), Millis(latency.Quantile(0.5)),
       Millis(latency.Quantile(0.9)), Millis(latency.Quantile(0.99)),
       Millis(latency.Quantile(0.999)), Millis(latency.max()),
-      CodeCounts(run.stats, ",", "\"NAME\":COUNT"));
+      CodeCounts(run.stats, ",", "\"NAME\":COUNT"), run.CpuPerCall(run.client_cpu),
+      run.server_cpu.has_value() ? absl::StrFormat("%.2f", run.CpuPerCall(*run.server_cpu))
+                                 : "null");
 }
 
 int Usage(absl::string_view message) {
@@ -983,7 +1053,7 @@ int main(int argc, char** argv) {
       requests.push_back(then[i].request.get());
     }
     return RunLoad(methods, requests, stubs, &seq, concurrency, threads, warmup, duration,
-                   call_timeout);
+                   call_timeout, absl::GetFlag(FLAGS_server_pid));
   };
 
   // Adds one more measurement of a method to its total.
@@ -994,6 +1064,10 @@ int main(int argc, char** argv) {
     }
     (*total)->measured += run.measured;
     (*total)->stats.Merge(run.stats);
+    (*total)->client_cpu += run.client_cpu;
+    if ((*total)->server_cpu.has_value() && run.server_cpu.has_value()) {
+      *(*total)->server_cpu += *run.server_cpu;
+    }
   };
   std::optional<RunResult> baseline_result;
   std::optional<RunResult> target_result;
@@ -1033,6 +1107,14 @@ int main(int argc, char** argv) {
                  target_result->ok_rps(), baseline_result->ok_rps());
   } else if (baseline_result.has_value()) {
     absl::PrintF("ratio    n/a: no baseline call succeeded\n");
+  }
+  // Where the rate ratio is lower than this one, the machine idled more
+  // under the target's load than under the baseline's.
+  if (baseline_result.has_value() && baseline_result->TotalCpuPerCall().value_or(0) > 0 &&
+      target_result->TotalCpuPerCall().value_or(0) > 0) {
+    absl::PrintF("cpu      %.3f (client+server CPU per baseline call %.1f us / per target call %.1f us)\n",
+                 *baseline_result->TotalCpuPerCall() / *target_result->TotalCpuPerCall(),
+                 *baseline_result->TotalCpuPerCall(), *target_result->TotalCpuPerCall());
   }
   if (absl::GetFlag(FLAGS_json)) {
     absl::PrintF(

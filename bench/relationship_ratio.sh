@@ -27,12 +27,12 @@ get_ratio=0
 [[ $min_ratio != 0 ]] && get_ratio=0.75
 status=0
 echo "== CreateRelationship"
-"$load" --server="127.0.0.1:$port" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
+"$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
   --method=rapport.v1.RelationshipService/CreateRelationship \
   --request='{"relationship_id":"r-{{seq}}","relationship":{"display_name":"Customer {{seq}}","kind":"EXTERNAL_CUSTOMER"}}' \
   --min_ratio="$min_ratio" || status=$?
 echo "== GetRelationship"
-"$load" --server="127.0.0.1:$port" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
+"$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
   --method=rapport.v1.RelationshipService/GetRelationship \
   --request='{"name":"relationships/stored"}' \
   --min_ratio="$get_ratio" || status=$?

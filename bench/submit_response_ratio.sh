@@ -25,7 +25,7 @@ bench_start_rapportd submit portal
 bench_call rapport.v1.SatisfactionService/CreateSurvey \
   '{"survey_id":"bench","survey":{"display_name":"Bench","question":"Recommend us?","kind":"NPS","state":"OPEN"}}'
 
-"$load" --server="127.0.0.1:$port" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
+"$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
   --method=rapport.v1.SatisfactionService/SubmitResponse \
   --request='{"parent":"surveys/bench","respondent":"person-{{seq}}@example.com","response_id":"r{{seq}}","response":{"score":9}}' \
   --min_ratio="$min_ratio"

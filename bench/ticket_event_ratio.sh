@@ -30,7 +30,7 @@ bench_call rapport.v1.SlaCatalogService/CreateAgreement \
 # Every event of a run happens at the moment the run starts: the timers stay
 # running (no warning falls due while measured) until the resolution.
 at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-"$load" --server="127.0.0.1:$port" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
+"$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" --duration="$duration" --rounds="$rounds" \
   --method=rapport.v1.SlaCatalogService/RecordTicketEvent \
   --request='{"ticket_id":"t{{seq}}","event":{"event_id":"o","event_time":"'"$at"'","opened":{"service":"services/bench","priority":"P2"}}}' \
   --then='rapport.v1.SlaCatalogService/RecordTicketEvent {"ticket_id":"t{{seq}}","event":{"event_id":"a","event_time":"'"$at"'","responded":{}}}

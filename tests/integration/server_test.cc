@@ -41,6 +41,7 @@ using ::rapport::testing::StatusIs;
 using ::rapport::testing::TempDir;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::shared_ptr<grpc::Channel> Connect(const ServerProcess& server) {
   return grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
@@ -354,6 +355,54 @@ TEST_F(ServerTest, LoadGeneratorOnceReportsTheStatusOfItsOneCall) {
                        &output),
             2);
   EXPECT_EQ(GetRelationship(*server, "r-9", &created).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+#endif
+}
+
+TEST_F(ServerTest, LoadGeneratorReadsTheServersCpuWhenGivenItsPid) {
+#ifndef RAPPORT_LOAD_PATH
+  GTEST_SKIP() << "built without the benchmarks (RAPPORT_BUILD_BENCH=OFF)";
+#else
+  auto server = ServerProcess::Start(data_dir(), log());
+  ASSERT_NE(server, nullptr);
+  std::vector<std::string> load = {
+      "--server=" + server->address(), "--connect_timeout=60s", "--call_timeout=60s",
+      "--concurrency=8", "--warmup=0s", "--duration=1s", "--json",
+      "--method=rapport.v1.RelationshipService/CreateRelationship",
+      R"(--request={"relationship_id":"r-{{seq}}","relationship":{"display_name":"Load",)"
+      R"("kind":"EXTERNAL_CUSTOMER"}})"};
+  // CPU per call: "client":X,"server":Y, once for the baseline, once for the target.
+  const std::regex cpu(R"re("cpu_us_per_call":\{"client":([0-9.]+),"server":([0-9.]+|null)\})re");
+  const auto cpu_figures = [&](const std::string& output) {
+    std::vector<std::pair<double, std::string>> figures;
+    for (auto it = std::sregex_iterator(output.begin(), output.end(), cpu);
+         it != std::sregex_iterator(); ++it) {
+      figures.emplace_back(std::stod((*it)[1]), (*it)[2]);
+    }
+    return figures;
+  };
+
+  std::string output;
+  ASSERT_EQ(RunProgram(RAPPORT_LOAD_PATH, load, &output), 0) << output;
+  auto figures = cpu_figures(output);
+  ASSERT_EQ(figures.size(), 2u) << output;
+  for (const auto& [client, server_cpu] : figures) {
+    EXPECT_GT(client, 0) << output;
+    EXPECT_EQ(server_cpu, "null") << output;  // Without the pid, the server's is unknown.
+  }
+  EXPECT_THAT(output, Not(HasSubstr("\ncpu ")));
+
+  load.push_back("--server_pid=" + std::to_string(server->pid()));
+  load.push_back("--seq_start=1000000");
+  ASSERT_EQ(RunProgram(RAPPORT_LOAD_PATH, load, &output), 0) << output;
+  figures = cpu_figures(output);
+  ASSERT_EQ(figures.size(), 2u) << output;
+  for (const auto& [client, server_cpu] : figures) {
+    EXPECT_GT(client, 0) << output;
+    ASSERT_NE(server_cpu, "null") << output;
+    EXPECT_GT(std::stod(server_cpu), 0) << output;
+  }
+  EXPECT_THAT(output, HasSubstr("\ncpu "));
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 #endif
 }
