@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# wal_zero_fill_ab.sh: an experiment, not a feature. Does a WAL whose space is
+# written (zero-filled) ahead of its end make durable writes cheaper?
+#
+# RocksDB preallocates a WAL with fallocate(FALLOC_FL_KEEP_SIZE): every append
+# then grows the file's size, so every group commit's fdatasync also writes
+# the inode (ext4: one more device write and wait per sync). Here a small
+# shim preloaded into rapportd (RAPPORTD_PRELOAD) turns that fallocate of a
+# *.log file into a write of zeros over the range: appends overwrite written
+# blocks, the size does not change, and fdatasync writes data only. RocksDB's
+# WAL reader skips zero-filled tails (what preallocation leaves), and closes
+# truncate the file to its data.
+#
+# Rounds alternate a plain rapportd and one with the shim (a fresh data
+# directory each; which goes first alternates too), loading CreateRelationship against the health check as
+# relationship_ratio.sh does, and print per round and on average the rate
+# ratio, the CPU ratio and the server's CPU per Create call (rapport_load
+# --server_pid). Paired rounds, because this machine's speed drifts.
+#
+# Usage: bench/wal_zero_fill_ab.sh [-b BUILD_DIR] [-c CONCURRENCY] [-d DURATION] [-n ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+bench_ratio_options "$@"
+
+shim_dir=$(mktemp -d "${TMPDIR:-/tmp}/rapport-walzf-XXXXXX")
+trap 'rm -rf "$shim_dir"' EXIT
+cat >"$shim_dir/zero_fill.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+// fallocate(KEEP_SIZE) of a WAL (*.log): write zeros over [offset, offset + len)
+// beyond the file's end instead; the file position is left where it was.
+int fallocate(int fd, int mode, off_t offset, off_t len) {
+  static int (*real)(int, int, off_t, off_t);
+  if (real == NULL) real = (int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, "fallocate");
+  char link[64], name[4096];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = readlink(link, name, sizeof name - 1);
+  if (mode != FALLOC_FL_KEEP_SIZE || n < 4 || strncmp(name + n - 4, ".log", 4) != 0) {
+    return real(fd, mode, offset, len);
+  }
+  static const char zeros[1 << 16];
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -1;
+  for (off_t at = st.st_size > offset ? st.st_size : offset; at < offset + len;) {
+    const size_t chunk = offset + len - at < (off_t)sizeof zeros ? (size_t)(offset + len - at) : sizeof zeros;
+    const ssize_t written = pwrite(fd, zeros, chunk, at);
+    if (written < 0) return -1;
+    at += written;
+  }
+  return 0;
+}
+int fallocate64(int fd, int mode, off_t offset, off_t len) { return fallocate(fd, mode, offset, len); }
+EOF
+gcc -O2 -shared -fPIC -o "$shim_dir/zero_fill.so" "$shim_dir/zero_fill.c" -ldl
+
+results=$shim_dir/results
+for round in $(seq 1 "$rounds"); do
+  order="rocksdb zero-fill"
+  ((round % 2 == 0)) && order="zero-fill rocksdb"  # Neither always goes first.
+  for variant in $order; do
+    (
+      [[ $variant == zero-fill ]] && export RAPPORTD_PRELOAD=$shim_dir/zero_fill.so
+      bench_start_rapportd walzf portal
+      "$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" \
+        --duration="$duration" --json \
+        --method=rapport.v1.RelationshipService/CreateRelationship \
+        --request='{"relationship_id":"r-{{seq}}","relationship":{"display_name":"Customer {{seq}}","kind":"EXTERNAL_CUSTOMER"}}' |
+        tail -n 1 | sed "s/^/$variant /" >>"$results"
+    )
+  done
+done
+
+python3 - "$results" <<'EOF'
+import json, sys
+rows = {"rocksdb": [], "zero-fill": []}
+for line in open(sys.argv[1]):
+    variant, data = line.split(" ", 1)
+    r = json.loads(data)
+    b, t = r["baseline"], r["target"]
+    cpu = lambda x: x["cpu_us_per_call"]["client"] + x["cpu_us_per_call"]["server"]
+    rows[variant].append((r["ratio"], cpu(b) / cpu(t), t["cpu_us_per_call"]["server"], t["ok_rps"]))
+print("round  variant    ratio  cpu-ratio  server-us/Create  Create/s")
+for i, (a, z) in enumerate(zip(rows["rocksdb"], rows["zero-fill"]), 1):
+    for name, v in (("rocksdb", a), ("zero-fill", z)):
+        print("%5d  %-9s  %.3f  %9.3f  %16.1f  %8.0f" % ((i, name) + v))
+for name, v in rows.items():
+    n = len(v)
+    print("mean   %-9s  %.3f  %9.3f  %16.1f  %8.0f" % ((name,) + tuple(sum(x[k] for x in v) / n for k in range(4))))
+EOF
