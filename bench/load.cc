@@ -1110,20 +1110,24 @@ int main(int argc, char** argv) {
   }
   // Where the rate ratio is lower than this one, the machine idled more
   // under the target's load than under the baseline's.
+  std::optional<double> cpu_ratio;
   if (baseline_result.has_value() && baseline_result->TotalCpuPerCall().value_or(0) > 0 &&
       target_result->TotalCpuPerCall().value_or(0) > 0) {
+    cpu_ratio = *baseline_result->TotalCpuPerCall() / *target_result->TotalCpuPerCall();
     absl::PrintF("cpu      %.3f (client+server CPU per baseline call %.1f us / per target call %.1f us)\n",
-                 *baseline_result->TotalCpuPerCall() / *target_result->TotalCpuPerCall(),
-                 *baseline_result->TotalCpuPerCall(), *target_result->TotalCpuPerCall());
+                 *cpu_ratio, *baseline_result->TotalCpuPerCall(), *target_result->TotalCpuPerCall());
   }
   if (absl::GetFlag(FLAGS_json)) {
+    const auto number = [](std::optional<double> x) {
+      return x.has_value() ? absl::StrFormat("%.4f", *x) : std::string("null");
+    };
     absl::PrintF(
         R"({"server":"%s","concurrency":%d,"connections":%d,"duration_s":%g,"baseline":%s,)"
-        R"("target":%s,"ratio":%s})"
+        R"("target":%s,"ratio":%s,"cpu_ratio":%s})"
         "\n",
         server, concurrency, connections, absl::ToDoubleSeconds(duration),
         baseline_result.has_value() ? RunJson(*baseline_result) : "null", RunJson(*target_result),
-        ratio.has_value() ? absl::StrFormat("%.4f", *ratio) : "null");
+        number(ratio), number(cpu_ratio));
   }
   std::fflush(stdout);
 

@@ -391,6 +391,7 @@ TEST_F(ServerTest, LoadGeneratorReadsTheServersCpuWhenGivenItsPid) {
     EXPECT_EQ(server_cpu, "null") << output;  // Without the pid, the server's is unknown.
   }
   EXPECT_THAT(output, Not(HasSubstr("\ncpu ")));
+  EXPECT_THAT(output, HasSubstr(R"("cpu_ratio":null)"));
 
   load.push_back("--server_pid=" + std::to_string(server->pid()));
   load.push_back("--seq_start=1000000");
@@ -403,6 +404,7 @@ TEST_F(ServerTest, LoadGeneratorReadsTheServersCpuWhenGivenItsPid) {
     EXPECT_GT(std::stod(server_cpu), 0) << output;
   }
   EXPECT_THAT(output, HasSubstr("\ncpu "));
+  EXPECT_TRUE(std::regex_search(output, std::regex(R"re("cpu_ratio":[0-9]+\.[0-9]+\})re"))) << output;
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 #endif
 }
