@@ -16,6 +16,13 @@
 # A build is a build directory (with server/rapportd and bench/rapport_load),
 # e.g. one configured with -DRAPPORT_TCMALLOC=OFF, or a worktree of another
 # commit. rapport_load comes from build A for both, so only the server differs.
+# To compare flags or environment instead, make B a directory whose
+# server/rapportd is a script that execs A's rapportd with them (exec, so that
+# the CPU read from its pid is rapportd's):
+#   mkdir -p /tmp/nosync/server
+#   printf '#!/bin/sh\nexec %s/server/rapportd --sync_writes=false "$@"\n' "$PWD/build" \
+#     >/tmp/nosync/server/rapportd && chmod +x /tmp/nosync/server/rapportd
+#   bench/ab.sh -a build -b /tmp/nosync ...
 #
 # Usage: bench/ab.sh -a BUILD_A -b BUILD_B [-c 64] [-d 3s] [-n 6]
 #                    [-s 'METHOD JSON']... METHOD REQUEST [THEN]
