@@ -912,19 +912,39 @@ void Store::RunAttempt(Transaction* transaction) {
   ++transaction->attempts;
   Txn txn(this);
   absl::Status status = transaction->body(txn);
-  // Failed, or read-only: nothing to commit, nothing to check.
-  if (!status.ok() || txn.batch_.empty()) return Answer(transaction, std::move(status));
-  // [this, transaction] fits inside the std::function: no allocation.
+  const bool retry = transaction->attempts > 1;
+  if (status.ok() && !txn.batch_.empty()) {
+    // [this, transaction] fits inside the std::function: no allocation.
+    Enqueue(
+        std::move(txn.batch_),
+        [this, transaction](absl::Status s) {
+          if (IsWriteConflict(s)) return RunAgain(transaction);
+          Answer(transaction, std::move(s));
+        },
+        retry);
+    return;
+  }
+  // Failed, or wrote nothing. One read is consistent by itself; an outcome
+  // drawn from several holds only if none of them changed before the last
+  // (each read sees the latest commit, not the commit the first one saw):
+  // a retry that reads "no such answer yet", then the answer's recontact
+  // marker, must not report the recontact limit. The reads are checked by
+  // the committer as a write's are, with nothing to write.
+  if (txn.batch_.preconditions_.size() < 2) return Answer(transaction, std::move(status));
+  WriteBatch reads;
+  reads.preconditions_ = std::move(txn.batch_.preconditions_);
   Enqueue(
-      std::move(txn.batch_),
-      [this, transaction](absl::Status s) {
-        if (IsWriteConflict(s)) {
-          if (transaction->attempts < kMaxTransactAttempts) return RunAttempt(transaction);
-          s = absl::AbortedError("too much contention on the same record; retry later");
-        }
-        Answer(transaction, std::move(s));
+      std::move(reads),
+      [this, transaction, status = std::move(status)](absl::Status s) {
+        if (IsWriteConflict(s)) return RunAgain(transaction);
+        Answer(transaction, s.ok() ? status : std::move(s));
       },
-      /*retry=*/transaction->attempts > 1);
+      retry);
+}
+
+void Store::RunAgain(Transaction* transaction) {
+  if (transaction->attempts < kMaxTransactAttempts) return RunAttempt(transaction);
+  Answer(transaction, absl::AbortedError("too much contention on the same record; retry later"));
 }
 
 void Store::Answer(Transaction* transaction, absl::Status status) {

@@ -281,9 +281,11 @@ class Store final {
   absl::Status CommitSync(WriteBatch batch);
 
   // Runs `body` on a fresh Txn and commits its batch; on a write conflict runs
-  // it again (a bounded number of times, then ABORTED). If `body` fails,
-  // nothing is written and `done` gets its status. `done` may run on the
-  // caller's thread or the committer's; `body` may run on either.
+  // it again (a bounded number of times, then ABORTED). If `body` fails (or
+  // writes nothing), nothing is written and `done` gets its status once the
+  // values it read are known to be still current; if one changed, `body` runs
+  // again. `done` may run on the caller's thread or the committer's; `body`
+  // may run on either.
   void Transact(std::function<absl::Status(Txn&)> body, std::function<void(absl::Status)> done);
   // Transact() that waits for the outcome.
   absl::Status TransactSync(std::function<absl::Status(Txn&)> body);
@@ -346,6 +348,8 @@ class Store final {
   uint64_t forgotten_through_ = 0;                           // Committer thread only.
   struct Transaction;
   void RunAttempt(Transaction* transaction);
+  // After a write conflict: RunAttempt() again, or ABORTED after too many.
+  void RunAgain(Transaction* transaction);
   // Gives `transaction` its outcome and deletes it.
   static void Answer(Transaction* transaction, absl::Status status);
 

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapport/internal/v1/internal.pb.h"
+#include "storage/status_macros.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -749,6 +750,67 @@ TEST(StoreTxnTest, ATransactionOlderThanTheRememberedWritesStillSeesTheirConflic
   // And an unchanged key read before the churn commits at the first attempt.
   EXPECT_EQ(AppendWithInterference(*store, "k", [&] { ChurnOrDie(*store, 100000); }), 1);
   EXPECT_EQ(*store->Get(Cf::kIndex, "k").value(), "b!!");
+}
+
+// A body that reads "a" and then "b", where another write puts both between
+// the two reads on its first run only: that run sees b without a, a state
+// the store was never in. It fails on it, or (`fail` false) answers with how
+// many of the two keys it saw.
+struct TornReads {
+  Store* store;
+  bool fail;
+  int runs = 0;
+  int seen = 0;
+  absl::Status operator()(Txn& txn) {
+    ++runs;
+    ASSIGN_OR_RETURN(std::optional<std::string> a, txn.Get(Cf::kIndex, "a"));
+    if (runs == 1) {
+      WriteBatch both;
+      both.Put(Cf::kIndex, "a", "1");
+      both.Put(Cf::kIndex, "b", "1");
+      RETURN_IF_ERROR(store->CommitSync(std::move(both)));
+    }
+    ASSIGN_OR_RETURN(std::optional<std::string> b, txn.Get(Cf::kIndex, "b"));
+    seen = (a ? 1 : 0) + (b ? 1 : 0);
+    if (fail && b && !a) return absl::FailedPreconditionError("b without a");
+    return absl::OkStatus();
+  }
+};
+
+TEST(StoreTxnTest, AFailureFromReadsThatChangedUnderTheBodyRunsItAgain) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  TornReads body{store.get(), /*fail=*/true};
+  EXPECT_OK(store->TransactSync([&](Txn& txn) { return body(txn); }));
+  EXPECT_EQ(body.runs, 2);
+}
+
+TEST(StoreTxnTest, AReadOnlyOutcomeFromReadsThatChangedRunsAgain) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  TornReads body{store.get(), /*fail=*/false};
+  EXPECT_OK(store->TransactSync([&](Txn& txn) { return body(txn); }));
+  EXPECT_EQ(body.runs, 2);
+  EXPECT_EQ(body.seen, 2);
+}
+
+TEST(StoreTxnTest, AFailureFromReadsThatStillHoldIsAnsweredAtOnce) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  PutOrDie(*store, "b", "1");
+  int runs = 0;
+  const absl::Status status = store->TransactSync([&](Txn& txn) -> absl::Status {
+    ++runs;
+    ASSIGN_OR_RETURN(std::optional<std::string> a, txn.Get(Cf::kIndex, "a"));
+    ASSIGN_OR_RETURN(std::optional<std::string> b, txn.Get(Cf::kIndex, "b"));
+    // A write of a key the body did not read: no reason to run it again.
+    PutOrDie(*store, "c", "1");
+    if (b && !a) return absl::FailedPreconditionError("b without a");
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("b without a")));
+  EXPECT_EQ(runs, 1);
+  EXPECT_FALSE(store->Get(Cf::kIndex, "a").value().has_value());
 }
 
 }  // namespace
