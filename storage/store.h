@@ -12,7 +12,10 @@
 // Concurrency: read-modify-write is optimistic. A Txn records every value it
 // reads; at commit the committer checks that none of them changed and
 // otherwise reports a write conflict, and Transact() reruns the body on fresh
-// reads. No update is ever lost and no lock is held across an fsync.
+// reads. No update is ever lost and no lock is held across an fsync. A body
+// that fails or writes nothing after several reads has them checked the same
+// way before its outcome is given: no outcome comes from a view that no
+// commit ever left.
 #pragma once
 
 #include <atomic>
