@@ -789,7 +789,9 @@ void Store::CommitLoop() {
       }
     }
     info.synced = status.ok() && options_.sync_writes && writes;
-    if (info.batches > 0 && status.ok()) {
+    // A group of reads checked for transactions that wrote nothing is no
+    // commit to report.
+    if (info.batches > 0 && status.ok() && writes) {
       std::lock_guard<std::mutex> lock(listeners_mu_);
       for (const auto& listener : listeners_) listener(info);
     }

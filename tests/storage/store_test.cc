@@ -798,6 +798,8 @@ TEST(StoreTxnTest, AFailureFromReadsThatStillHoldIsAnsweredAtOnce) {
   TempDir dir;
   auto store = OpenOrDie(dir.path(), /*sync=*/false);
   PutOrDie(*store, "b", "1");
+  std::atomic<int> commits{0};
+  store->AddCommitListener([&](const CommitGroupInfo&) { ++commits; });
   int runs = 0;
   const absl::Status status = store->TransactSync([&](Txn& txn) -> absl::Status {
     ++runs;
@@ -811,6 +813,8 @@ TEST(StoreTxnTest, AFailureFromReadsThatStillHoldIsAnsweredAtOnce) {
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("b without a")));
   EXPECT_EQ(runs, 1);
   EXPECT_FALSE(store->Get(Cf::kIndex, "a").value().has_value());
+  // The write of c was a commit; checking the body's reads was not.
+  EXPECT_EQ(commits.load(), 1);
 }
 
 }  // namespace
