@@ -649,12 +649,14 @@ void Store::Enqueue(WriteBatch batch, std::function<void(absl::Status)> done, bo
     std::lock_guard<std::mutex> lock(mu_);
     // A retry comes from the committer thread itself while it is draining,
     // so it is accepted even while closing.
-    if (closing_ && !retry) {
-      done(absl::UnavailableError("the store is closing"));
-      return;
+    if (!closing_ || retry) {
+      (retry ? retry_queue_ : queue_).push_back({std::move(batch), std::move(done)});
+      done = nullptr;
     }
-    (retry ? retry_queue_ : queue_).push_back({std::move(batch), std::move(done)});
   }
+  // Refused: answered outside the lock, since answering may enqueue again
+  // (a failed call's audit entry).
+  if (done) return done(absl::UnavailableError("the store is closing"));
   cv_.notify_one();
 }
 
@@ -697,6 +699,7 @@ void Store::CommitLoop() {
     }
     GroupWrite write(handles_, group_ops, group_bytes);
     std::vector<Pending*> accepted;
+    std::vector<Answered> checked;  // Reads of transactions that wrote nothing: still current.
     std::vector<Pending*> conflicted;
     std::vector<Pending> deferred;
     std::vector<Pending*> failed;
@@ -722,6 +725,10 @@ void Store::CommitLoop() {
       if (conflict) {
         (check_error.ok() ? conflicted : failed).push_back(&p);
         check_error = absl::OkStatus();
+        continue;
+      }
+      if (p.batch.ops_.empty()) {
+        checked.push_back({std::move(p.done), absl::OkStatus()});
         continue;
       }
       // The write refers to the batch's bytes: the group outlives it.
@@ -768,6 +775,10 @@ void Store::CommitLoop() {
       accepted.push_back(&p);
     }
 
+    // Their outcome does not depend on this group's write: it does not wait
+    // for it (nor for its sync), and a failed write is not theirs.
+    SendAnswers(std::move(checked));
+
     absl::Status status = append_error;
     const bool writes = !write.empty();
     if (writes && status.ok()) {
@@ -789,9 +800,7 @@ void Store::CommitLoop() {
       }
     }
     info.synced = status.ok() && options_.sync_writes && writes;
-    // A group of reads checked for transactions that wrote nothing is no
-    // commit to report.
-    if (info.batches > 0 && status.ok() && writes) {
+    if (info.batches > 0 && status.ok()) {
       std::lock_guard<std::mutex> lock(listeners_mu_);
       for (const auto& listener : listeners_) listener(info);
     }
@@ -803,18 +812,21 @@ void Store::CommitLoop() {
       answers.push_back(
           {std::move(p->done), absl::InternalError("could not check a write precondition")});
     }
-    if (!answers.empty()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++completions_pending_;
-      }
-      {
-        std::lock_guard<std::mutex> lock(done_mu_);
-        done_queue_.push_back(std::move(answers));
-      }
-      done_cv_.notify_one();
-    }
+    SendAnswers(std::move(answers));
   }
+}
+
+void Store::SendAnswers(std::vector<Answered> answers) {
+  if (answers.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++completions_pending_;
+  }
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_queue_.push_back(std::move(answers));
+  }
+  done_cv_.notify_one();
 }
 
 bool Store::StillCurrent(const WriteBatch::Precondition& pre, absl::Status* error) {

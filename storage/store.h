@@ -287,8 +287,8 @@ class Store final {
   // it again (a bounded number of times, then ABORTED). If `body` fails (or
   // writes nothing), nothing is written and `done` gets its status once the
   // values it read are known to be still current; if one changed, `body` runs
-  // again. `done` may run on the caller's thread or the committer's; `body`
-  // may run on either.
+  // again. `done` may run on the caller's thread or the store's completer
+  // thread; `body` may run on either.
   void Transact(std::function<absl::Status(Txn&)> body, std::function<void(absl::Status)> done);
   // Transact() that waits for the outcome.
   absl::Status TransactSync(std::function<absl::Status(Txn&)> body);
@@ -383,6 +383,9 @@ class Store final {
     std::function<void(absl::Status)> done;
     absl::Status status;
   };
+  // Hands `answers` (one group's, or the read checks answered before its
+  // write) to the completer thread.
+  void SendAnswers(std::vector<Answered> answers);
   std::deque<std::vector<Answered>> done_queue_;  // Guarded by done_mu_.
   bool done_stop_ = false;                                      // Guarded by done_mu_.
   std::thread completer_;

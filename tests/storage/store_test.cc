@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <limits>
 #include <set>
 #include <thread>
@@ -792,6 +793,43 @@ TEST(StoreTxnTest, AReadOnlyOutcomeFromReadsThatChangedRunsAgain) {
   EXPECT_OK(store->TransactSync([&](Txn& txn) { return body(txn); }));
   EXPECT_EQ(body.runs, 2);
   EXPECT_EQ(body.seen, 2);
+}
+
+TEST(StoreTxnTest, OnlyAFailureAfterSeveralReadsWaitsForTheCommitter) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  // The committer is held in a listener after the write of "hold".
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> holding{false};
+  store->AddCommitListener([&](const CommitGroupInfo&) {
+    if (holding.exchange(false)) released.wait();
+  });
+  holding = true;
+  WriteBatch hold;
+  hold.Put(Cf::kIndex, "hold", "1");
+  std::promise<absl::Status> held;
+  store->Commit(std::move(hold), [&](absl::Status s) { held.set_value(s); });
+  while (holding) std::this_thread::yield();  // The committer is in the listener.
+
+  const auto fail_after = [](int reads) {
+    return [reads](Txn& txn) -> absl::Status {
+      for (int i = 0; i < reads; ++i) RETURN_IF_ERROR(txn.Get(Cf::kIndex, Key(i)).status());
+      return absl::NotFoundError("nothing there");
+    };
+  };
+  // One read: answered on this thread, committer or not.
+  absl::Status one_read = absl::UnknownError("not answered");
+  store->Transact(fail_after(1), [&](absl::Status s) { one_read = s; });
+  EXPECT_THAT(one_read, StatusIs(absl::StatusCode::kNotFound));
+  // Two reads: checked by the committer first, so not answered while it is held.
+  std::promise<absl::Status> two_reads;
+  store->Transact(fail_after(2), [&](absl::Status s) { two_reads.set_value(s); });
+  auto answer = two_reads.get_future();
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  release.set_value();
+  EXPECT_THAT(answer.get(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nothing there")));
+  EXPECT_OK(held.get_future().get());
 }
 
 TEST(StoreTxnTest, AFailureFromReadsThatStillHoldIsAnsweredAtOnce) {
