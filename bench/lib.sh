@@ -8,8 +8,6 @@
 # (-b BUILD_DIR, -c CONCURRENCY, -d DURATION, -n ROUNDS, -r MIN_RATIO, -h
 # prints the script's header) into $build_dir, $concurrency, $duration,
 # $rounds and $min_ratio.
-# RAPPORTD_PRELOAD in the environment is preloaded into that rapportd only
-# (LD_PRELOAD), for experiments such as wal_zero_fill_ab.sh.
 # bench_call METHOD JSON makes one setup call and stops the script if it does
 # not return OK: a benchmark whose setup failed measures something else.
 
@@ -46,7 +44,7 @@ bench_start_rapportd() {
   hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
   printf 'bench-%s sha256:%s %s\n' "$role" "$hash" "$role" >"$work/tokens"
 
-  ${RAPPORTD_PRELOAD:+env LD_PRELOAD="$RAPPORTD_PRELOAD"} "$rapportd" --listen=127.0.0.1:0 --metrics_listen= --data_dir="$work/data" \
+  "$rapportd" --listen=127.0.0.1:0 --metrics_listen= --data_dir="$work/data" \
     --allow_plaintext --auth_tokens_file="$work/tokens" ${RAPPORTD_FLAGS:-} 2>"$work/stderr" &
   pid=$!
   port=

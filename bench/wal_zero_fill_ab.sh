@@ -5,17 +5,16 @@
 # RocksDB preallocates a WAL with fallocate(FALLOC_FL_KEEP_SIZE): every append
 # then grows the file's size, so every group commit's fdatasync also writes
 # the inode (ext4: one more device write and wait per sync). Here a small
-# shim preloaded into rapportd (RAPPORTD_PRELOAD) turns that fallocate of a
+# shim preloaded into rapportd (LD_PRELOAD) turns that fallocate of a
 # *.log file into a write of zeros over the range: appends overwrite written
 # blocks, the size does not change, and fdatasync writes data only. RocksDB's
 # WAL reader skips zero-filled tails (what preallocation leaves), and closes
 # truncate the file to its data.
 #
-# Rounds alternate a plain rapportd and one with the shim (a fresh data
-# directory each; which goes first alternates too), loading CreateRelationship against the health check as
-# relationship_ratio.sh does, and print per round and on average the rate
-# ratio, the CPU ratio and the server's CPU per Create call (rapport_load
-# --server_pid). Paired rounds, because this machine's speed drifts.
+# ab.sh runs the paired rounds: build A is the plain rapportd, build B a
+# directory whose rapportd execs the same binary with the shim preloaded.
+# Each loads CreateRelationship against the health check, as
+# relationship_ratio.sh does; see ab.sh for what it prints.
 #
 # Usage: bench/wal_zero_fill_ab.sh [-b BUILD_DIR] [-c CONCURRENCY] [-d DURATION] [-n ROUNDS]
 set -euo pipefail
@@ -60,36 +59,13 @@ int fallocate64(int fd, int mode, off_t offset, off_t len) { return fallocate(fd
 EOF
 gcc -O2 -shared -fPIC -o "$shim_dir/zero_fill.so" "$shim_dir/zero_fill.c" -ldl
 
-results=$shim_dir/results
-for round in $(seq 1 "$rounds"); do
-  order="rocksdb zero-fill"
-  ((round % 2 == 0)) && order="zero-fill rocksdb"  # Neither always goes first.
-  for variant in $order; do
-    (
-      [[ $variant == zero-fill ]] && export RAPPORTD_PRELOAD=$shim_dir/zero_fill.so
-      bench_start_rapportd walzf portal
-      "$load" --server="127.0.0.1:$port" --server_pid="$pid" --concurrency="$concurrency" \
-        --duration="$duration" --json \
-        --method=rapport.v1.RelationshipService/CreateRelationship \
-        --request='{"relationship_id":"r-{{seq}}","relationship":{"display_name":"Customer {{seq}}","kind":"EXTERNAL_CUSTOMER"}}' |
-        tail -n 1 | sed "s/^/$variant /" >>"$results"
-    )
-  done
-done
+# Build B: the same rapportd, with the shim.
+build_dir=$(cd "$build_dir" && pwd)
+mkdir -p "$shim_dir/build/server"
+printf '#!/bin/sh\nexec env LD_PRELOAD=%s %s/server/rapportd "$@"\n' \
+  "$shim_dir/zero_fill.so" "$build_dir" >"$shim_dir/build/server/rapportd"
+chmod +x "$shim_dir/build/server/rapportd"
 
-python3 - "$results" <<'EOF'
-import json, sys
-rows = {"rocksdb": [], "zero-fill": []}
-for line in open(sys.argv[1]):
-    variant, data = line.split(" ", 1)
-    r = json.loads(data)
-    t = r["target"]
-    rows[variant].append((r["ratio"], r["cpu_ratio"], t["cpu_us_per_call"]["server"], t["ok_rps"]))
-print("round  variant    ratio  cpu-ratio  server-us/Create  Create/s")
-for i, (a, z) in enumerate(zip(rows["rocksdb"], rows["zero-fill"]), 1):
-    for name, v in (("rocksdb", a), ("zero-fill", z)):
-        print("%5d  %-9s  %.3f  %9.3f  %16.1f  %8.0f" % ((i, name) + v))
-for name, v in rows.items():
-    n = len(v)
-    print("mean   %-9s  %.3f  %9.3f  %16.1f  %8.0f" % ((name,) + tuple(sum(x[k] for x in v) / n for k in range(4))))
-EOF
+bench/ab.sh -a "$build_dir" -b "$shim_dir/build" -c "$concurrency" -d "$duration" -n "$rounds" \
+  rapport.v1.RelationshipService/CreateRelationship \
+  '{"relationship_id":"r-{{seq}}","relationship":{"display_name":"Customer {{seq}}","kind":"EXTERNAL_CUSTOMER"}}'
