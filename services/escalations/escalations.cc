@@ -896,9 +896,11 @@ absl::Status Escalations::OnScheduled(const storage::ScheduledEntry& entry, stor
   ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kEscalations, keys::Escalation(entry.key), &e));
   if (!found) return absl::OkStatus();
   // An entry the record no longer points at (acknowledged, held, ...) is
-  // stale; the scheduler removes it in this transaction.
+  // stale; the scheduler removes it in this transaction. Schedule keys keep
+  // microseconds and the record keeps what the clock gave, nanoseconds and
+  // all: they are compared to the microsecond.
   const auto due = ScheduledDue(e);
-  if (!due || *due != entry.due) return absl::OkStatus();
+  if (!due || absl::ToUnixMicros(*due) != absl::ToUnixMicros(entry.due)) return absl::OkStatus();
   const absl::Time now = std::max(clock_->Now(), entry.due);
   const v1::Escalation before = FieldsBefore(e);
   v1::EscalationTimelineEntry step;

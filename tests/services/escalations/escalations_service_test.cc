@@ -527,6 +527,20 @@ TEST_F(EscalationsTest, AutomaticEscalationRepeatsThenExhausts) {
   EXPECT_FALSE(next.has_value());
 }
 
+TEST_F(EscalationsTest, AutomaticEscalationFiresWhenTheClockHasNanoseconds) {
+  // A real clock reads nanoseconds; the schedule keeps microseconds.
+  clock_.Advance(absl::Nanoseconds(123));
+  ASSERT_OK(Create("e").status());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.level(), 1);
+  EXPECT_EQ(e.timeline(1).action(), Action::AUTO_ESCALATED);
+  ASSERT_OK(Op("ack", "e").status());
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_EQ(e.state(), Esc::ACKNOWLEDGED);
+}
+
 TEST_F(EscalationsTest, AcknowledgedEscalationDoesNotMove) {
   ASSERT_OK(Create("e").status());
   ASSERT_OK(Op("ack", "e").status());
