@@ -20,6 +20,7 @@
 #include "rapport/v1/sla.pb.h"
 #include "server/metrics_interceptor.h"
 #include "services/common/pagination.h"
+#include "services/common/resource.h"
 #include "storage/logging.h"
 #include "storage/status_macros.h"
 
@@ -346,6 +347,26 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
   return grpc::SslServerCredentials(options);
 }
 
+// Opens an escalation from another service's write (an SLA crossing, a
+// complaint, a detractor's answer) in that write's transaction. What the
+// escalation cannot be made of (its policy was deleted, say) is logged and
+// skipped: the ticket event, complaint or answer is still recorded. Errors of
+// the store itself fail the write, as any read of it would.
+absl::Status OpenOrSkip(escalations::Escalations* esc, storage::Txn& txn,
+                        const escalations::OpenRequest& request, absl::Time now) {
+  absl::Status status = esc->OpenInTxn(txn, request, now);
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+      LogWarning(absl::StrCat("no escalation opened for ", request.source_key, ": ",
+                              status.message()));
+      return absl::OkStatus();
+    default:
+      return status;
+  }
+}
+
 }  // namespace
 
 absl::Status ParseHealthFlags(absl::string_view weights, absl::string_view bands,
@@ -498,7 +519,15 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   escalations::Escalations* esc = s->escalations_.get();
   esc->SetRelationshipLookup(relationship_exists);
   esc->SetBusinessHours(CatalogBusinessHours(s->catalog_.get()));
-  if (!config.default_escalation_policy.empty()) esc->SetDefaultPolicy(config.default_escalation_policy);
+  if (!config.default_escalation_policy.empty()) {
+    esc->SetDefaultPolicy(config.default_escalation_policy);
+    v1::GetEscalationPolicyRequest get;
+    get.set_name(config.default_escalation_policy);
+    if (auto policy = esc->GetPolicy(get); !policy.ok()) {
+      LogWarning(absl::StrCat("--default_escalation_policy: ", policy.status().message(),
+                              "; automatic escalations are skipped until it exists"));
+    }
+  }
   scheduler->RegisterHandler(escalations::kAckScheduleKind,
                              [esc](const storage::ScheduledEntry& e, storage::Txn& txn) {
                                return esc->OnScheduled(e, txn);
@@ -551,9 +580,9 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       request.service = o.service;
       request.ticket = o.ticket;
       request.agreement = o.agreement;
-      request.title = o.title;
+      request.title = TruncateUtf8(o.title, escalations::kMaxTitleChars);
       request.severity = o.severity;
-      return esc->OpenInTxn(txn, request, now);
+      return OpenOrSkip(esc, txn, request, now);
     });
   }
   if (config.escalate_complaints && !config.default_escalation_policy.empty()) {
@@ -563,15 +592,12 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       request.source_key = absl::StrCat("complaint|", complaint.name());
       request.source = v1::Escalation::COMPLAINT;
       request.relationship = complaint.name().substr(0, complaint.name().find("/interactions/"));
-      constexpr size_t kTitleChars = 80;
-      request.title = complaint.summary().size() > kTitleChars
-                          ? absl::StrCat("Complaint: ", complaint.summary().substr(0, kTitleChars), "...")
-                          : absl::StrCat("Complaint: ", complaint.summary());
+      request.title = absl::StrCat("Complaint: ", TruncateUtf8(complaint.summary(), 80));
       request.description = complaint.summary();
       request.severity = complaint.sentiment() <= -2 ? v1::SEV2 : v1::SEV3;
       request.type = v1::Escalation::HIERARCHICAL;
       request.actor = CurrentPrincipal("system");
-      return esc->OpenInTxn(txn, request, now);
+      return OpenOrSkip(esc, txn, request, now);
     });
   }
   s->escalations_grpc_ = std::make_unique<escalations::EscalationsGrpc>(esc, gate);
@@ -604,8 +630,9 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     v1::Interaction feedback;
     feedback.set_kind(v1::Interaction::SURVEY_FEEDBACK);
     *feedback.mutable_occur_time() = response.submit_time();
-    feedback.set_summary(absl::StrCat("Detractor (score ", response.score(), ") on ",
-                                      survey.display_name(), ": ", response.comment()));
+    feedback.set_summary(TruncateUtf8(absl::StrCat("Detractor (score ", response.score(), ") on ",
+                                                   survey.display_name(), ": ", response.comment()),
+                                      relationships::kMaxSummaryChars));
     feedback.set_sentiment(-2);
     auto logged = rel->LogInteractionInTxn(txn, response.relationship(),
                                            FeedbackInteractionId(response.name()), feedback, now);
@@ -619,11 +646,12 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     request.relationship = response.relationship();
     request.service = response.service();
     request.ticket = response.ticket();
-    request.title = absl::StrCat("Detractor (score ", response.score(), ") on ",
-                                 survey.display_name());
+    request.title = TruncateUtf8(
+        absl::StrCat("Detractor (score ", response.score(), ") on ", survey.display_name()),
+        escalations::kMaxTitleChars);
     request.description = response.comment();
     request.severity = v1::SEV3;
-    return esc->OpenInTxn(txn, request, now);
+    return OpenOrSkip(esc, txn, request, now);
   });
   metrics::SatisfactionMetrics::Sources satisfaction_sources;
   satisfaction_sources.by_service = [sat, clock = config.clock] {

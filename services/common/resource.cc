@@ -91,6 +91,23 @@ int Utf8Length(absl::string_view text) {
   return count;
 }
 
+std::string TruncateUtf8(absl::string_view text, int max_chars) {
+  if (max_chars <= 0) return "";
+  // Where each of the first max_chars code points starts: a continuation
+  // byte is 10xxxxxx.
+  size_t end = 0;
+  size_t cut = 0;  // End of the first max_chars - 1 code points.
+  int count = 0;
+  while (end < text.size() && count < max_chars) {
+    if (count == max_chars - 1) cut = end;
+    ++end;
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) >> 6) == 0x2) ++end;
+    ++count;
+  }
+  if (end == text.size()) return std::string(text);
+  return absl::StrCat(text.substr(0, cut), "\u2026");
+}
+
 absl::Status CheckLength(absl::string_view field, absl::string_view value, int min, int max) {
   const int n = Utf8Length(value);
   if (n < 0) return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));

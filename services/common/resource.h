@@ -34,6 +34,10 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseChildName(
 // Length in Unicode code points of UTF-8 text; -1 if it is not valid UTF-8.
 int Utf8Length(absl::string_view text);
 
+// `text` (valid UTF-8) cut to at most `max_chars` code points, never inside
+// one; a cut one ends with "…" (counted).
+std::string TruncateUtf8(absl::string_view text, int max_chars);
+
 // `value` has between `min` and `max` characters (code points) and is valid
 // UTF-8. `min` = 1 makes the field required.
 absl::Status CheckLength(absl::string_view field, absl::string_view value, int min, int max);

@@ -113,7 +113,7 @@ absl::Status ValidateEscalation(const v1::Escalation& e) {
   if (!e.agreement().empty()) {
     RETURN_IF_ERROR(ParseName("escalation.agreement", e.agreement(), "agreements").status());
   }
-  RETURN_IF_ERROR(CheckLength("escalation.title", e.title(), 1, 200));
+  RETURN_IF_ERROR(CheckLength("escalation.title", e.title(), 1, kMaxTitleChars));
   RETURN_IF_ERROR(CheckLength("escalation.description", e.description(), 0, 10000));
   RETURN_IF_ERROR(CheckEnum("escalation.severity", v1::Severity_descriptor(), e.severity(), true));
   RETURN_IF_ERROR(CheckEnum("escalation.type", v1::Escalation::Type_descriptor(), e.type(), false));

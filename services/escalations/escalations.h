@@ -37,6 +37,8 @@ inline constexpr char kAckScheduleKind[] = "esc.ack";
 inline constexpr char kRetentionScheduleKind[] = "esc.retention";
 // The actor of automatic steps.
 inline constexpr char kSystemActor[] = "system";
+// The longest escalation title, in characters.
+inline constexpr int kMaxTitleChars = 200;
 
 // What another service asks for when it opens an escalation (OpenInTxn).
 struct OpenRequest {

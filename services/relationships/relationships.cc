@@ -174,7 +174,7 @@ absl::Status ValidateInteraction(const v1::Interaction& in, absl::Time now) {
     RETURN_IF_ERROR(
         CheckLength(absl::StrCat("interaction.participants[", i, "]"), in.participants(i), 1, 200));
   }
-  RETURN_IF_ERROR(CheckLength("interaction.summary", in.summary(), 1, 5000));
+  RETURN_IF_ERROR(CheckLength("interaction.summary", in.summary(), 1, kMaxSummaryChars));
   if (in.sentiment() < -2 || in.sentiment() > 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("interaction.sentiment must be between -2 and 2, got ", in.sentiment()));
@@ -933,7 +933,7 @@ void Relationships::UpdateInteraction(const v1::UpdateInteractionRequest& reques
         v1::Interaction next = current;
         for (const auto& path : request.update_mask().paths()) {
           if (path == "summary") {
-            RETURN_IF_ERROR(CheckLength("interaction.summary", request.interaction().summary(), 1, 5000));
+            RETURN_IF_ERROR(CheckLength("interaction.summary", request.interaction().summary(), 1, kMaxSummaryChars));
             next.set_summary(request.interaction().summary());
           }
           if (path == "follow_ups") {

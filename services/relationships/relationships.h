@@ -21,6 +21,9 @@
 
 namespace rapport::relationships {
 
+// The longest interaction summary, in characters.
+inline constexpr int kMaxSummaryChars = 5000;
+
 // What other services tell the register. The defaults know nothing: health
 // components from services not yet wired in are unknown, consumed services
 // are checked for form only, and no escalation blocks a delete.

@@ -52,6 +52,19 @@ TEST(ResourceTest, LengthsCountCharactersNotBytes) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("UTF-8")));
 }
 
+TEST(ResourceTest, TruncationCutsBetweenCharactersAndMarksTheCut) {
+  EXPECT_EQ(TruncateUtf8("abc", 3), "abc");
+  EXPECT_EQ(TruncateUtf8("abcd", 3), "ab\u2026");
+  // ä € 😀 ö: two bytes, three, four, two.
+  const std::string text = "\xc3\xa4\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xb6";
+  EXPECT_EQ(TruncateUtf8(text, 4), text);
+  EXPECT_EQ(TruncateUtf8(text, 3), "\xc3\xa4\xe2\x82\xac\u2026");
+  EXPECT_EQ(Utf8Length(TruncateUtf8(text, 3)), 3);
+  EXPECT_EQ(TruncateUtf8(text, 1), "\u2026");
+  EXPECT_EQ(TruncateUtf8(text, 0), "");
+  EXPECT_EQ(TruncateUtf8("", 5), "");
+}
+
 TEST(ResourceTest, EnumsMasksEtags) {
   const auto* kind = v1::Relationship::Kind_descriptor();
   EXPECT_OK(CheckEnum("kind", kind, 0, false));

@@ -14,6 +14,7 @@
 #include "rapport/v1/sla.grpc.pb.h"
 #include "server/server.h"
 #include "services/common/proto_time.h"
+#include "services/common/resource.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -211,7 +212,8 @@ TEST_F(SatisfactionServerTest, DetractorCommentsOpenEscalationsInTheAnswersWrite
 }
 
 TEST_F(SatisfactionServerTest, ComplaintsOpenEscalationsInTheirWriteWhenAsked) {
-  auto complain = [&](const std::string& id, int sentiment) {
+  auto complain = [&](const std::string& id, int sentiment,
+                      const std::string& summary = "Invoices arrive late every month") {
     grpc::ClientContext ctx;
     v1::CreateInteractionRequest request;
     request.set_parent("relationships/acme");
@@ -219,7 +221,7 @@ TEST_F(SatisfactionServerTest, ComplaintsOpenEscalationsInTheirWriteWhenAsked) {
     auto* in = request.mutable_interaction();
     in->set_kind(v1::Interaction::COMPLAINT);
     *in->mutable_occur_time() = ToProtoTime(kT0 - absl::Hours(1));
-    in->set_summary("Invoices arrive late every month");
+    in->set_summary(summary);
     in->set_sentiment(sentiment);
     v1::Interaction out;
     return relationships_->CreateInteraction(&ctx, request, &out);
@@ -238,24 +240,74 @@ TEST_F(SatisfactionServerTest, ComplaintsOpenEscalationsInTheirWriteWhenAsked) {
   EXPECT_EQ(escalations().escalations_size(), 0);
 
   Start(/*escalate_detractors=*/false, /*escalate_complaints=*/true);
-  // Without the policy the complaint cannot open one: refused, not logged.
-  EXPECT_THAT(complain("c1", -2), StatusIs(StatusCode::NOT_FOUND));
+  // Without the policy no escalation can be opened, but the complaint is
+  // still logged: the customer's word is not lost to a configuration slip.
+  ASSERT_OK(complain("c1", -2));
   {
     grpc::ClientContext ctx;
     v1::GetInteractionRequest get;
     get.set_name("relationships/acme/interactions/c1");
     v1::Interaction out;
-    EXPECT_THAT(relationships_->GetInteraction(&ctx, get, &out), StatusIs(StatusCode::NOT_FOUND));
+    EXPECT_OK(relationships_->GetInteraction(&ctx, get, &out));
   }
+  EXPECT_EQ(escalations().escalations_size(), 0);
   CreatePolicy();
-  ASSERT_OK(complain("c1", -2));
-  const auto response = escalations();
+  ASSERT_OK(complain("c2", -2));
+  auto response = escalations();
   ASSERT_EQ(response.escalations_size(), 1);
-  const v1::Escalation& e = response.escalations(0);
+  const v1::Escalation e = response.escalations(0);
   EXPECT_EQ(e.source(), v1::Escalation::COMPLAINT);
   EXPECT_EQ(e.severity(), v1::SEV2);
   EXPECT_EQ(e.type(), v1::Escalation::HIERARCHICAL);
   EXPECT_EQ(e.title(), "Complaint: Invoices arrive late every month");
+
+  // A long complaint in a script of two-byte letters: its title is cut
+  // between letters, to 80 characters of which the last is a mark.
+  std::string long_summary;
+  for (int i = 0; i < 100; ++i) long_summary += "\xc3\xa4";  // ä
+  ASSERT_OK(complain("c3", -1, long_summary));
+  response = escalations();
+  ASSERT_EQ(response.escalations_size(), 2);
+  for (const auto& opened : response.escalations()) {
+    if (opened.name() == e.name()) continue;
+    EXPECT_EQ(opened.title(), "Complaint: " + long_summary.substr(0, 2 * 79) + "\u2026");
+    EXPECT_EQ(opened.description(), long_summary);
+  }
+}
+
+TEST_F(SatisfactionServerTest, ADetractorsLongCommentAndSurveyNameAreCutToFit) {
+  Start(/*escalate_detractors=*/true);
+  CreatePolicy();
+  ASSERT_OK(CreateRelationship("acme"));
+  {
+    grpc::ClientContext ctx;
+    v1::CreateSurveyRequest request;
+    request.set_survey_id("pulse");
+    auto* s = request.mutable_survey();
+    s->set_display_name(std::string(200, 'P'));  // As long as a name may be.
+    s->set_question("How likely are you to recommend IT?");
+    s->set_kind(v1::Survey::NPS);
+    s->set_state(v1::Survey::OPEN);
+    s->set_relationship("relationships/acme");
+    v1::Survey out;
+    ASSERT_OK(satisfaction_->CreateSurvey(&ctx, request, &out));
+  }
+  ASSERT_OK(Submit("person-0", 0, std::string(5000, 'c'), "r-0"));
+  grpc::ClientContext ctx;
+  v1::ListEscalationsRequest request;
+  request.set_relationship("relationships/acme");
+  v1::ListEscalationsResponse response;
+  ASSERT_OK(escalations_->ListEscalations(&ctx, request, &response));
+  ASSERT_EQ(response.escalations_size(), 1);
+  EXPECT_EQ(Utf8Length(response.escalations(0).title()), 200);
+  EXPECT_THAT(response.escalations(0).title(), ::testing::StartsWith("Detractor (score 0) on PPP"));
+  grpc::ClientContext list_ctx;
+  v1::ListInteractionsRequest interactions;
+  interactions.set_parent("relationships/acme");
+  v1::ListInteractionsResponse logged;
+  ASSERT_OK(relationships_->ListInteractions(&list_ctx, interactions, &logged));
+  ASSERT_EQ(logged.interactions_size(), 1);
+  EXPECT_EQ(Utf8Length(logged.interactions(0).summary()), 5000);
 }
 
 }  // namespace

@@ -695,5 +695,51 @@ TEST_F(TicketsTest, AnSlaBreachOpensOneEscalationInTheSameWrite) {
               StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("open escalations")));
 }
 
+TEST_F(TicketsTest, ABreachWhosePolicyIsMissingIsRecordedWithoutAnEscalation) {
+  // The agreement asks for an escalation, but the default policy was never
+  // created: the breach is still recorded at its instant and the ticket
+  // keeps taking events; only the escalation is skipped (and logged).
+  {
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
+    update.mutable_agreement()->mutable_on_breach()->set_severity(v1::SEV2);
+    update.mutable_update_mask()->add_paths("on_breach");
+    v1::Agreement a;
+    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  }
+  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id("acme");
+    request.mutable_relationship()->set_display_name("Acme");
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship r;
+    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+  }
+  ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
+    e->mutable_opened()->set_relationship("relationships/acme");
+    e->mutable_opened()->set_service("services/email");
+    e->mutable_opened()->set_priority(v1::P1);
+  }));
+  clock_.Set(kT0 + absl::Hours(1));  // The response breach.
+  EXPECT_GE(Fire(), 1);
+  EXPECT_EQ(Fire(), 0);  // Done, not waiting for a retry.
+  const v1::Ticket ticket = Get("E-1");
+  bool breached = false;
+  for (const auto& c : ticket.crossings()) breached = breached || c.threshold() == 100;
+  EXPECT_TRUE(breached) << ticket.DebugString();
+  ASSERT_OK(Event("E-1", "resp", kT0 + absl::Hours(1) + absl::Minutes(5),
+                  [](v1::TicketEvent* e) { e->mutable_responded(); }));
+  auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
+  grpc::ClientContext ctx;
+  v1::ListEscalationsRequest request;
+  v1::ListEscalationsResponse response;
+  ASSERT_OK(escalations->ListEscalations(&ctx, request, &response));
+  EXPECT_EQ(response.escalations_size(), 0);
+}
+
 }  // namespace
 }  // namespace rapport
