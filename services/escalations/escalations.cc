@@ -845,6 +845,11 @@ void Escalations::Reopen(const v1::ReopenEscalationRequest& request, absl::strin
                                         v1::EscalationTimelineEntry& entry,
                                         absl::Time now) -> absl::Status {
         if (e.state() != State::RESOLVED) return IllegalState(e, "reopened");
+        // A new engagement: the policy's repeats start again, even for an
+        // escalation that had exhausted them (else it would sit OPEN with no
+        // wait running, never moving again).
+        e.set_repeat_count(0);
+        e.set_exhausted(false);
         OpenAtLevel(e, now);
         entry.set_action(Action::REOPENED);
         entry.set_note(reason);

@@ -541,6 +541,30 @@ TEST_F(EscalationsTest, AutomaticEscalationFiresWhenTheClockHasNanoseconds) {
   EXPECT_EQ(e.state(), Esc::ACKNOWLEDGED);
 }
 
+TEST_F(EscalationsTest, AReopenedExhaustedEscalationWaitsAndMovesAgain) {
+  ASSERT_OK(Create("e").status());
+  // l1 10 min, l2 20, l3 30, one repeat: exhausted after two walks.
+  for (int minutes : {10, 20, 30, 10, 20, 30}) {
+    clock_.Advance(absl::Minutes(minutes));
+    EXPECT_EQ(Fire(), 1);
+  }
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  ASSERT_TRUE(e.exhausted());
+  ASSERT_OK(Op("ack", "e", 2).status());
+  ASSERT_OK(Op("resolve", "e", 2).status());
+  ASSERT_OK_AND_ASSIGN(e, Op("reopen", "e", 2));
+  EXPECT_EQ(e.state(), Esc::OPEN);
+  EXPECT_FALSE(e.exhausted());
+  EXPECT_EQ(e.repeat_count(), 0);
+  EXPECT_EQ(FromProtoTime(e.next_escalation_time()), clock_.Now() + absl::Minutes(30));
+  clock_.Advance(absl::Minutes(30));
+  EXPECT_EQ(Fire(), 1);
+  ASSERT_OK_AND_ASSIGN(e, Get("e"));
+  EXPECT_EQ(e.level(), 0);
+  EXPECT_EQ(e.repeat_count(), 1);
+  EXPECT_EQ(e.timeline(e.timeline_size() - 1).action(), Action::REPEATED);
+}
+
 TEST_F(EscalationsTest, AcknowledgedEscalationDoesNotMove) {
   ASSERT_OK(Create("e").status());
   ASSERT_OK(Op("ack", "e").status());
