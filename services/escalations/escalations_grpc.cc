@@ -41,14 +41,24 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::EscalationChange>
       }
       after_ = *first - 1;
     }
-    if (request.live_only()) {
+    if (request.live_only() || after_ > 0) {
       auto last = domain_->LastSequence();
       if (!last.ok()) {
         finished_ = true;
         Finish(ToGrpcStatus(last.status()));
         return;
       }
-      after_ = *last;
+      // A client that saw changes this store never made (it was restored
+      // from an older backup, or it is another server) would skip the next
+      // ones as seen: told instead.
+      if (!request.live_only() && after_ > *last) {
+        finished_ = true;
+        Finish(ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
+            "after_sequence ", after_, " is past the last change, ", *last,
+            "; list the escalations again and watch with live_only"))));
+        return;
+      }
+      if (request.live_only()) after_ = *last;
     }
     subscribed_ = true;
     handle_ = domain_->AddWatcher([this] { Pump(); });

@@ -972,6 +972,35 @@ TEST_F(EscalationsTest, RetentionDeletesOldChangesAndAWatchBehindThemIsToldSo) {
   EXPECT_THAT(status.error_message(), HasSubstr("no longer kept"));
 }
 
+TEST_F(EscalationsTest, WatchRefusesASequencePastTheLastChange) {
+  ASSERT_OK(Create("e").status());  // Change 1.
+  {  // Resuming after the last change waits for the next: no error.
+    grpc::ClientContext ctx;
+    v1::WatchEscalationsRequest r;
+    r.set_after_sequence(1);
+    auto reader = stub_->WatchEscalations(&ctx, r);
+    reader->WaitForInitialMetadata();
+    ASSERT_OK(Op("ack", "e").status());  // Change 2.
+    v1::EscalationChange change;
+    ASSERT_TRUE(reader->Read(&change));
+    EXPECT_EQ(change.sequence(), 2);
+    ctx.TryCancel();
+    while (reader->Read(&change)) {
+    }
+    reader->Finish();
+  }
+  // A client that saw change 7 of another store would miss 3 to 7 here.
+  grpc::ClientContext ctx;
+  v1::WatchEscalationsRequest r;
+  r.set_after_sequence(7);
+  auto reader = stub_->WatchEscalations(&ctx, r);
+  v1::EscalationChange change;
+  EXPECT_FALSE(reader->Read(&change));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("past the last change, 2"));
+}
+
 TEST_F(EscalationsTest, WatchResumesAfterDisconnectWithoutGapOrDuplicate) {
   ASSERT_OK(Create("w1").status());
   ASSERT_OK(Op("ack", "w1").status());
