@@ -765,9 +765,11 @@ absl::StatusOr<v1::ListResponsesResponse> Satisfaction::ListResponses(
   if (!request.relationship().empty()) {
     ASSIGN_OR_RETURN(relationship,
                      ParseName("relationship", request.relationship(), "relationships"));
+    RETURN_IF_ERROR(references_->CheckRelationship("relationship", request.relationship()));
   }
   if (!request.service().empty()) {
     ASSIGN_OR_RETURN(service, ParseName("service", request.service(), "services"));
+    RETURN_IF_ERROR(references_->CheckService("service", request.service()));
   }
   RETURN_IF_ERROR(
       CheckEnum("category", v1::Response::Category_descriptor(), request.category(), false));

@@ -879,6 +879,19 @@ TEST_F(SatisfactionServiceTest, ListResponsesFiltersAndPages) {
   request.set_relationship("acme");
   EXPECT_THAT(stub_->ListResponses(&ctx2, request, &page),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("relationship")));
+  // Unknown relationships and services are not found, rather than matching
+  // nothing.
+  request.set_relationship("relationships/nope");
+  grpc::ClientContext ctx6;
+  EXPECT_THAT(
+      stub_->ListResponses(&ctx6, request, &page),
+      StatusIs(StatusCode::NOT_FOUND, HasSubstr("relationship relationships/nope does not exist")));
+  request.clear_relationship();
+  request.set_service("services/nope");
+  grpc::ClientContext ctx7;
+  EXPECT_THAT(stub_->ListResponses(&ctx7, request, &page),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("service services/nope does not exist")));
+  request.clear_service();
   grpc::ClientContext ctx3;
   request.clear_relationship();
   *request.mutable_start_time() = ToProtoTime(t0);
