@@ -901,6 +901,7 @@ void Satisfaction::WithdrawResponse(const v1::WithdrawResponseRequest& request,
             txn.batch().Delete(Cf::kSatisfaction, marker_key);
           }
         }
+        if (IsDetractorComment(r) && withdrawal_hook_) RETURN_IF_ERROR(withdrawal_hook_(txn, r));
         *withdrawn = std::move(r);
         *out = true;
         return absl::OkStatus();
