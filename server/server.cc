@@ -653,6 +653,14 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     request.severity = v1::SEV3;
     return OpenOrSkip(esc, txn, request, now);
   });
+  // Withdrawing the answer removes the feedback logged from it, in the same
+  // write. An escalation opened from it still quotes the comment (in its
+  // description and the change log): escalations cannot redact yet.
+  sat->SetWithdrawalHook([rel](storage::Txn& txn, const v1::Response& response) -> absl::Status {
+    if (response.relationship().empty()) return absl::OkStatus();
+    return rel->DeleteInteractionInTxn(txn, response.relationship(),
+                                       FeedbackInteractionId(response.name()));
+  });
   metrics::SatisfactionMetrics::Sources satisfaction_sources;
   satisfaction_sources.by_service = [sat, clock = config.clock] {
     auto out = RollingScopeScores(sat, satisfaction::Scope::Kind::kService, clock);

@@ -692,9 +692,12 @@ std::string Recontact(absl::string_view survey_id, absl::string_view respondent_
 
 std::string RecontactPrefix(absl::string_view survey_id) { return Tagged(kRecontact, survey_id); }
 
-std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response_id) {
+std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response_id,
+                            uint64_t writes) {
   std::string out;
   AppendTime(&out, latest_submit);
+  out.push_back('\0');
+  AppendUint64(&out, writes);
   out.append(response_id.data(), response_id.size());
   return out;
 }
@@ -702,7 +705,14 @@ std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response
 std::optional<RecontactValue> DecodeRecontact(absl::string_view value) {
   auto t = ConsumeTime(&value);
   if (!t) return std::nullopt;
-  return RecontactValue{*t, std::string(value)};
+  uint64_t writes = 0;
+  if (!value.empty() && value[0] == '\0') {
+    value.remove_prefix(1);
+    auto count = ConsumeUint64(&value);
+    if (!count) return std::nullopt;
+    writes = *count;
+  }
+  return RecontactValue{*t, std::string(value), writes};
 }
 
 std::string RespondentKey() { return std::string(1, kRespondentKey); }

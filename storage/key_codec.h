@@ -402,11 +402,21 @@ std::string ResponsePrefix(char tag, absl::string_view survey_id);
 std::string Recontact(absl::string_view survey_id, absl::string_view respondent_hash);
 // 'C' | survey id: scan prefix of a survey's recontact markers.
 std::string RecontactPrefix(absl::string_view survey_id);
-// The value of a recontact marker, and its decoder (nullopt if malformed).
-std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response_id);
+// The value of a recontact marker, and its decoder (nullopt if malformed):
+//
+//   latest submit time (8) | 0x00 | writes (8, big-endian) | response id
+//
+// `writes` counts the marker's writes, so that its value changes on every
+// one: a transaction that reads the marker then conflicts with any answer or
+// withdrawal of the same respondent committed meanwhile, even one that leaves
+// the latest answer as it was. A value written before the count existed
+// (time | response id; ids never hold 0x00) decodes with writes 0.
+std::string EncodeRecontact(absl::Time latest_submit, absl::string_view response_id,
+                            uint64_t writes);
 struct RecontactValue {
   absl::Time latest_submit;
   std::string response_id;
+  uint64_t writes = 0;
 };
 std::optional<RecontactValue> DecodeRecontact(absl::string_view value);
 // 'K'.

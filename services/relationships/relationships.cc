@@ -823,6 +823,72 @@ absl::StatusOr<v1::Interaction> Relationships::LogInteractionInTxn(storage::Txn&
   return WriteInteraction(txn, rel, interaction_id, interaction, now);
 }
 
+absl::Status Relationships::DeleteInteractionInTxn(storage::Txn& txn, absl::string_view parent,
+                                                   absl::string_view interaction_id) const {
+  ASSIGN_OR_RETURN(std::string rel, ParseName("relationship", parent, kCollection));
+  RETURN_IF_ERROR(ValidateId("interaction_id", interaction_id));
+  const std::string key = keys::Child(keys::kInteraction, rel, interaction_id);
+  v1::Interaction gone;
+  ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kRelationships, key, &gone));
+  if (!found) return absl::OkStatus();
+  const absl::Time occurred = FromProtoTime(gone.occur_time());
+  // The guard, read through `txn`, changes with every interaction written:
+  // one logged meanwhile makes this a conflict, so the scan below is current.
+  BumpChildGuard(txn, rel);
+  txn.batch().Delete(Cf::kRelationships, key);
+  txn.batch().Delete(Cf::kIndex, keys::InteractionByTime(rel, occurred, interaction_id));
+  IndexFollowUps(txn.batch(), rel, interaction_id, gone, /*add=*/false);
+
+  const std::string parent_key = keys::Record(keys::kRelationship, rel);
+  v1::Relationship r;
+  ASSIGN_OR_RETURN(bool has_parent, txn.GetProto(Cf::kRelationships, parent_key, &r));
+  const auto set_by_it = [occurred](bool has, const google::protobuf::Timestamp& t) {
+    return has && FromProtoTime(t) == occurred;
+  };
+  bool need_last = set_by_it(r.has_last_interaction_time(), r.last_interaction_time());
+  bool need_review = set_by_it(r.has_last_review_time(), r.last_review_time());
+  if (!has_parent || (!need_last && !need_review)) return absl::OkStatus();
+  if (need_last) r.clear_last_interaction_time();
+  if (need_review) r.clear_last_review_time();
+  // Newest first: the first other interaction (and review or meeting) found
+  // is the latest one left.
+  storage::ScanOptions scan;
+  scan.prefix = keys::InteractionByTimePrefix(rel);
+  absl::Status error;
+  RETURN_IF_ERROR(store_->ForEach(Cf::kIndex, scan, [&](absl::string_view index_key,
+                                                        absl::string_view) {
+    auto entry = keys::DecodeInteractionByTime(index_key);
+    if (!entry) {
+      error = absl::DataLossError("malformed interaction index entry");
+      return false;
+    }
+    if (entry->interaction_id == interaction_id) return true;
+    if (need_last) {
+      *r.mutable_last_interaction_time() = ToProtoTime(entry->occur_time);
+      need_last = false;
+    }
+    if (need_review) {
+      v1::Interaction other;
+      auto read = store_->GetProto(Cf::kRelationships,
+                                   keys::Child(keys::kInteraction, rel, entry->interaction_id),
+                                   &other);
+      if (!read.ok()) {
+        error = read.status();
+        return false;
+      }
+      if (*read && (other.kind() == v1::Interaction::BUSINESS_REVIEW ||
+                    other.kind() == v1::Interaction::MEETING)) {
+        *r.mutable_last_review_time() = other.occur_time();
+        need_review = false;
+      }
+    }
+    return need_last || need_review;
+  }));
+  RETURN_IF_ERROR(error);
+  txn.batch().PutProto(Cf::kRelationships, parent_key, r);
+  return absl::OkStatus();
+}
+
 void Relationships::CreateInteraction(const v1::CreateInteractionRequest& request,
                                       Callback<v1::Interaction> done) {
   const absl::Time now = clock_->Now();

@@ -130,6 +130,15 @@ class Relationships final {
                                                       absl::string_view interaction_id,
                                                       const v1::Interaction& interaction,
                                                       absl::Time now) const;
+  // Domain API for other services: stages into `txn` the removal of
+  // interaction `interaction_id` of relationship `parent`, e.g. one that
+  // LogInteractionInTxn logged from an answer since withdrawn: its record and
+  // index entries. The relationship's last_interaction_time and
+  // last_review_time fall back to its other interactions. OK if there is no
+  // such interaction; INVALID_ARGUMENT for a malformed name or id. Only reads
+  // through and stages into `txn` (safe to rerun on a conflict).
+  absl::Status DeleteInteractionInTxn(storage::Txn& txn, absl::string_view parent,
+                                      absl::string_view interaction_id) const;
 
   // Opportunities.
   void CreateOpportunity(const v1::CreateOpportunityRequest& request,

@@ -244,6 +244,29 @@ absl::Status BoundedScanPage(const storage::Store& store, Cf cf,
   return absl::OkStatus();
 }
 
+// A respondent's answers to a survey, newest first, from the per-respondent
+// index (every survey's: a respondent has few answers). An untracked scan:
+// a transaction deciding on it reads the respondent's recontact marker first.
+absl::StatusOr<std::vector<keys::IndexEntry>> AnswersOf(const storage::Store& store,
+                                                        absl::string_view survey_id,
+                                                        absl::string_view respondent_hash) {
+  storage::ScanOptions scan;
+  scan.prefix = keys::ByOwnerPrefix("nh", respondent_hash);
+  std::vector<keys::IndexEntry> out;
+  absl::Status error;
+  RETURN_IF_ERROR(store.ForEach(Cf::kIndex, scan, [&](absl::string_view key, absl::string_view) {
+    auto entry = keys::DecodeIndexSuffix(key.substr(scan.prefix.size()), std::nullopt);
+    if (!entry) {
+      error = absl::DataLossError("malformed response index entry");
+      return false;
+    }
+    if (entry->survey_id == survey_id) out.push_back(std::move(*entry));
+    return true;
+  }));
+  RETURN_IF_ERROR(error);
+  return out;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ set-up
@@ -644,27 +667,49 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
           r.set_score(in.score());
           r.set_category(CategoryOf(survey.kind(), in.score()));
         }
+        // The marker keeps the respondent's latest answer to the survey and
+        // changes with every answer and withdrawal of theirs: read through
+        // the transaction before the untracked scan below, it makes any such
+        // write committed meanwhile a conflict, so the scan is never stale.
         const std::string marker_key = keys::Recontact(survey_id, hash);
         ASSIGN_OR_RETURN(auto marker, txn.Get(Cf::kSatisfaction, marker_key));
-        // The marker keeps the respondent's latest answer to the survey.
+        std::optional<keys::RecontactValue> previous;
+        if (marker) {
+          previous = keys::DecodeRecontact(*marker);
+          if (!previous) return absl::DataLossError("recontact marker is malformed");
+        }
+        const int days = RecontactDays(survey);
+        if (days > 0 && previous) {
+          // An answer may be back-dated, so it is checked against every
+          // other answer of the respondent to the survey, not only the latest.
+          ASSIGN_OR_RETURN(std::vector<keys::IndexEntry> answers,
+                           AnswersOf(*store_, survey_id, hash));
+          const absl::Duration limit = absl::Hours(24) * days;
+          std::optional<keys::IndexEntry> conflict;
+          absl::Time allowed = submitted;
+          // Oldest first: `allowed` only moves later, past each answer it
+          // comes within the limit of, so one pass finds the first time at or
+          // after `submitted` that is clear of them all.
+          for (auto it = answers.rbegin(); it != answers.rend(); ++it) {
+            if (absl::AbsDuration(submitted - it->submit_time) < limit) conflict = *it;
+            if (absl::AbsDuration(allowed - it->submit_time) < limit) {
+              allowed = it->submit_time + limit;
+            }
+          }
+          if (conflict) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the respondent answered ", SurveyName(survey_id), " at ",
+                FormatUtc(conflict->submit_time), "; its recontact limit is ", days,
+                " days, so the next answer is allowed from ", FormatUtc(allowed),
+                " (response.submit_time ", FormatUtc(submitted), " is within ", days,
+                " days of ", ResponseName(survey_id, conflict->response_id), ")"));
+          }
+        }
         absl::Time latest = submitted;
         std::string latest_id = id;
-        if (marker) {
-          auto previous = keys::DecodeRecontact(*marker);
-          if (!previous) return absl::DataLossError("recontact marker is malformed");
-          const absl::Time allowed =
-              previous->latest_submit + absl::Hours(24) * RecontactDays(survey);
-          if (RecontactDays(survey) > 0 && submitted < allowed) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("the respondent answered ", SurveyName(survey_id), " at ",
-                             FormatUtc(previous->latest_submit), "; its recontact limit is ",
-                             RecontactDays(survey), " days, so the next answer is allowed from ",
-                             FormatUtc(allowed)));
-          }
-          if (previous->latest_submit > submitted) {
-            latest = previous->latest_submit;
-            latest_id = previous->response_id;
-          }
+        if (previous && previous->latest_submit > submitted) {
+          latest = previous->latest_submit;
+          latest_id = previous->response_id;
         }
         r.set_ticket(in.ticket());
         r.set_comment(in.comment());
@@ -673,7 +718,8 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
         r.set_respondent_hash(hash);
         *r.mutable_create_time() = ToProtoTime(now);
         StageAnswer(txn.batch(), r, +1);
-        txn.batch().Put(Cf::kSatisfaction, marker_key, keys::EncodeRecontact(latest, latest_id));
+        txn.batch().Put(Cf::kSatisfaction, marker_key,
+                        keys::EncodeRecontact(latest, latest_id, previous ? previous->writes + 1 : 1));
         if (IsDetractorComment(r) && feedback_hook_)
           RETURN_IF_ERROR(feedback_hook_(txn, survey, r));
         *out = std::move(r);
@@ -719,9 +765,11 @@ absl::StatusOr<v1::ListResponsesResponse> Satisfaction::ListResponses(
   if (!request.relationship().empty()) {
     ASSIGN_OR_RETURN(relationship,
                      ParseName("relationship", request.relationship(), "relationships"));
+    RETURN_IF_ERROR(references_->CheckRelationship("relationship", request.relationship()));
   }
   if (!request.service().empty()) {
     ASSIGN_OR_RETURN(service, ParseName("service", request.service(), "services"));
+    RETURN_IF_ERROR(references_->CheckService("service", request.service()));
   }
   RETURN_IF_ERROR(
       CheckEnum("category", v1::Response::Category_descriptor(), request.category(), false));
@@ -825,34 +873,35 @@ void Satisfaction::WithdrawResponse(const v1::WithdrawResponseRequest& request,
         txn.batch().Put(Cf::kSatisfaction, keys::Response(keys::kWithdrawn, survey_id, id),
                         tombstone);
         // The respondent's recontact marker falls back to their latest
-        // other answer to the survey, if this one set it.
+        // other answer to the survey, if this one set it, and is rewritten
+        // either way: a concurrent answer that read it then reruns without
+        // this one (see SubmitResponse).
         const std::string marker_key = keys::Recontact(survey_id, r.respondent_hash());
         ASSIGN_OR_RETURN(auto marker, txn.Get(Cf::kSatisfaction, marker_key));
         auto decoded = marker ? keys::DecodeRecontact(*marker) : std::nullopt;
-        if (decoded && decoded->response_id == id) {
+        if (marker && !decoded) return absl::DataLossError("recontact marker is malformed");
+        if (decoded) {
           std::optional<keys::IndexEntry> latest;
-          storage::ScanOptions scan;
-          scan.prefix = keys::ByOwnerPrefix("nh", r.respondent_hash());
-          absl::Status error;
-          RETURN_IF_ERROR(
-              store_->ForEach(Cf::kIndex, scan, [&](absl::string_view key, absl::string_view) {
-                auto entry = keys::DecodeIndexSuffix(key.substr(scan.prefix.size()), std::nullopt);
-                if (!entry) {
-                  error = absl::DataLossError("malformed response index entry");
-                  return false;
-                }
-                if (entry->survey_id != survey_id || entry->response_id == id) return true;
-                latest = std::move(*entry);
-                return false;
-              }));
-          RETURN_IF_ERROR(error);
+          if (decoded->response_id == id) {
+            ASSIGN_OR_RETURN(std::vector<keys::IndexEntry> answers,
+                             AnswersOf(*store_, survey_id, r.respondent_hash()));
+            for (auto& entry : answers) {
+              if (entry.response_id == id) continue;
+              latest = std::move(entry);
+              break;
+            }
+          } else {
+            latest = keys::IndexEntry{decoded->latest_submit, survey_id, decoded->response_id};
+          }
           if (latest) {
             txn.batch().Put(Cf::kSatisfaction, marker_key,
-                            keys::EncodeRecontact(latest->submit_time, latest->response_id));
+                            keys::EncodeRecontact(latest->submit_time, latest->response_id,
+                                                  decoded->writes + 1));
           } else {
             txn.batch().Delete(Cf::kSatisfaction, marker_key);
           }
         }
+        if (IsDetractorComment(r) && withdrawal_hook_) RETURN_IF_ERROR(withdrawal_hook_(txn, r));
         *withdrawn = std::move(r);
         *out = true;
         return absl::OkStatus();

@@ -21,7 +21,8 @@
 //     component (NPS over 180 days, CSAT over 90 days).
 //   - SetFeedbackHook(): stages writes (e.g. logging survey feedback on the
 //     relationship, opening an escalation) in the very transaction of a
-//     detractor answer with a comment.
+//     detractor answer with a comment; SetWithdrawalHook() stages their
+//     removal in the transaction that withdraws it.
 //   - SetObserver(): hears about answers after they are durable (metrics,
 //     notifications).
 //   - ScopesWithAnswers() and Score() for gauges computed at scrape time.
@@ -126,6 +127,15 @@ class Satisfaction final {
   using FeedbackHook = std::function<absl::Status(storage::Txn& txn, const v1::Survey& survey,
                                                   const v1::Response& response)>;
 
+  // Stages extra writes into the transaction that withdraws an answer that
+  // was a detractor with a comment, to remove what FeedbackHook copied of it
+  // (a withdrawal is a data-protection request). Same rules as FeedbackHook:
+  // it only reads through and stages into `txn`, may run more than once, and
+  // an error refuses the withdrawal (nothing is written). Not called when
+  // the answer was withdrawn before.
+  using WithdrawalHook =
+      std::function<absl::Status(storage::Txn& txn, const v1::Response& response)>;
+
   // What happened, once durable. Callbacks run on a store thread: quick, no
   // blocking. A skipped question has category CATEGORY_UNSPECIFIED.
   struct Observer {
@@ -146,6 +156,7 @@ class Satisfaction final {
 
   // Set before serving; not thread-safe against calls in flight.
   void SetFeedbackHook(FeedbackHook hook) { feedback_hook_ = std::move(hook); }
+  void SetWithdrawalHook(WithdrawalHook hook) { withdrawal_hook_ = std::move(hook); }
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
   // The RPCs. Status codes as documented in satisfaction.proto.
@@ -208,6 +219,7 @@ class Satisfaction final {
   // a one-shot HMAC() looks the algorithms up again on every call.
   const std::shared_ptr<evp_mac_ctx_st> keyed_mac_;
   FeedbackHook feedback_hook_;
+  WithdrawalHook withdrawal_hook_;
   Observer observer_;
 };
 

@@ -220,11 +220,24 @@ TEST(SatKeysTest, RecordsRoundTripAndSortBySurvey) {
   EXPECT_NE(response.rfind(keys::ResponsePrefix(keys::kResponse, "s-2"), 0), 0u);
   EXPECT_NE(keys::Response(keys::kWithdrawn, "s", "r-1"), response);
   const absl::Time t = absl::FromUnixMicros(1790000000123456);
-  auto marker = keys::DecodeRecontact(keys::EncodeRecontact(t, "r-1"));
+  auto marker = keys::DecodeRecontact(keys::EncodeRecontact(t, "r-1", 7));
   ASSERT_TRUE(marker.has_value());
   EXPECT_EQ(marker->latest_submit, t);
   EXPECT_EQ(marker->response_id, "r-1");
+  EXPECT_EQ(marker->writes, 7u);
+  EXPECT_NE(keys::EncodeRecontact(t, "r-1", 8), keys::EncodeRecontact(t, "r-1", 7));
+  // A marker written before the count existed: time | response id.
+  std::string legacy;
+  storage::AppendTime(&legacy, t);
+  legacy += "r-1";
+  marker = keys::DecodeRecontact(legacy);
+  ASSERT_TRUE(marker.has_value());
+  EXPECT_EQ(marker->latest_submit, t);
+  EXPECT_EQ(marker->response_id, "r-1");
+  EXPECT_EQ(marker->writes, 0u);
   EXPECT_EQ(keys::DecodeRecontact("short"), std::nullopt);
+  EXPECT_EQ(keys::DecodeRecontact(keys::EncodeRecontact(t, "r-1", 7).substr(0, 12)),
+            std::nullopt);
   EXPECT_EQ(keys::Recontact("s", "abc").rfind(keys::RecontactPrefix("s"), 0), 0u);
 }
 

@@ -190,6 +190,68 @@ TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
           "rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"30d\"} 33.3"));
 }
 
+TEST_F(SatisfactionServerTest, WithdrawalRemovesTheFeedbackLoggedFromTheAnswer) {
+  ASSERT_OK(CreateRelationship("acme"));
+  ASSERT_OK(CreateSurvey("", "relationships/acme"));
+  {
+    grpc::ClientContext ctx;
+    v1::CreateInteractionRequest request;
+    request.set_parent("relationships/acme");
+    request.set_interaction_id("kick-off");
+    request.mutable_interaction()->set_kind(v1::Interaction::MEETING);
+    *request.mutable_interaction()->mutable_occur_time() = ToProtoTime(kT0 - absl::Hours(48));
+    request.mutable_interaction()->set_summary("Kick-off");
+    v1::Interaction out;
+    ASSERT_OK(relationships_->CreateInteraction(&ctx, request, &out));
+  }
+  ASSERT_OK(Submit("person-0", 2, "The VPN drops every hour", "r-0"));
+  auto interactions = [&] {
+    grpc::ClientContext ctx;
+    v1::ListInteractionsRequest request;
+    request.set_parent("relationships/acme");
+    v1::ListInteractionsResponse response;
+    EXPECT_OK(relationships_->ListInteractions(&ctx, request, &response));
+    return response;
+  };
+  auto relationship = [&] {
+    grpc::ClientContext ctx;
+    v1::GetRelationshipRequest request;
+    request.set_name("relationships/acme");
+    v1::Relationship out;
+    EXPECT_OK(relationships_->GetRelationship(&ctx, request, &out));
+    return out;
+  };
+  // The feedback (submitted a day before kT0) is the latest contact.
+  ASSERT_EQ(interactions().interactions_size(), 2);
+  EXPECT_EQ(interactions().interactions(0).kind(), v1::Interaction::SURVEY_FEEDBACK);
+  EXPECT_THAT(interactions().interactions(0).summary(), HasSubstr("The VPN drops every hour"));
+  EXPECT_EQ(FromProtoTime(relationship().last_interaction_time()), kT0 - absl::Hours(24));
+
+  {
+    grpc::ClientContext ctx;
+    v1::WithdrawResponseRequest request;
+    request.set_name("surveys/pulse/responses/r-0");
+    google::protobuf::Empty empty;
+    ASSERT_OK(satisfaction_->WithdrawResponse(&ctx, request, &empty));
+  }
+  // Only the meeting is left, and it is the latest contact again.
+  const v1::ListInteractionsResponse left = interactions();
+  ASSERT_EQ(left.interactions_size(), 1);
+  EXPECT_EQ(left.interactions(0).name(), "relationships/acme/interactions/kick-off");
+  const v1::Relationship r = relationship();
+  EXPECT_EQ(FromProtoTime(r.last_interaction_time()), kT0 - absl::Hours(48));
+  EXPECT_EQ(FromProtoTime(r.last_review_time()), kT0 - absl::Hours(48));
+  // Withdrawing it again changes nothing.
+  {
+    grpc::ClientContext ctx;
+    v1::WithdrawResponseRequest request;
+    request.set_name("surveys/pulse/responses/r-0");
+    google::protobuf::Empty empty;
+    ASSERT_OK(satisfaction_->WithdrawResponse(&ctx, request, &empty));
+  }
+  EXPECT_EQ(interactions().interactions_size(), 1);
+}
+
 TEST_F(SatisfactionServerTest, DetractorCommentsOpenEscalationsInTheAnswersWriteWhenAsked) {
   Start(/*escalate_detractors=*/true);
   CreatePolicy();

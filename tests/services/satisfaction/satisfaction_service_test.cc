@@ -654,6 +654,82 @@ TEST_F(SatisfactionServiceTest, RecontactIsRefusedUntilTheLimitSayingWhen) {
       StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("allowed from 2027-01-29T09:30:00Z")));
 }
 
+TEST_F(SatisfactionServiceTest, BackDatedAnswersAreCheckedAgainstEveryOtherAnswer) {
+  ASSERT_OK(CreateSurvey(NewSurvey(v1::Survey::NPS), "nps"));  // 30 days.
+  clock_.Set(Utc(2026, 12, 1));
+  // Days 10, 55 and 100 of 2026 count from January 1st: 2026-01-11,
+  // 2026-02-25 and 2026-04-11.
+  const absl::Time day0 = Utc(2026, 1, 1);
+  const auto day = [&](int n) { return day0 + absl::Hours(24 * n); };
+  ASSERT_OK(Submit("surveys/nps", "jane", 9, day(100), nullptr, "late"));
+  // 90 days before the latest answer and none near it: accepted.
+  ASSERT_OK(Submit("surveys/nps", "jane", 8, day(10), nullptr, "early"));
+  // Within the limit of the older answer (day 10), though far from the latest.
+  EXPECT_THAT(Submit("surveys/nps", "jane", 7, day(20)),
+              StatusIs(StatusCode::FAILED_PRECONDITION,
+                       HasSubstr("answered surveys/nps at 2026-01-11T00:00:00Z; its recontact "
+                                 "limit is 30 days, so the next answer is allowed from "
+                                 "2026-02-10T00:00:00Z (response.submit_time "
+                                 "2026-01-21T00:00:00Z is within 30 days of "
+                                 "surveys/nps/responses/early)")));
+  // Within the limit before a later answer (day 100): the next answer clear
+  // of both is 30 days after it, day 130.
+  EXPECT_THAT(Submit("surveys/nps", "jane", 7, day(85)),
+              StatusIs(StatusCode::FAILED_PRECONDITION,
+                       HasSubstr("answered surveys/nps at 2026-04-11T00:00:00Z; its recontact "
+                                 "limit is 30 days, so the next answer is allowed from "
+                                 "2026-05-11T00:00:00Z (response.submit_time "
+                                 "2026-03-27T00:00:00Z is within 30 days of "
+                                 "surveys/nps/responses/late)")));
+  // 45 days from each neighbour: accepted.
+  ASSERT_OK(Submit("surveys/nps", "jane", 6, day(55), nullptr, "middle"));
+  // Day 35 is within the limit of days 10 and 55; the latest of them is
+  // named, and the next time clear of all three answers is day 130.
+  EXPECT_THAT(Submit("surveys/nps", "jane", 5, day(35)),
+              StatusIs(StatusCode::FAILED_PRECONDITION,
+                       HasSubstr("answered surveys/nps at 2026-02-25T00:00:00Z; its recontact "
+                                 "limit is 30 days, so the next answer is allowed from "
+                                 "2026-05-11T00:00:00Z (response.submit_time "
+                                 "2026-02-05T00:00:00Z is within 30 days of "
+                                 "surveys/nps/responses/middle)")));
+  // A withdrawn answer no longer counts: day 35 now conflicts with day 10
+  // only, and day 40 is exactly 30 days after it.
+  ASSERT_OK(Withdraw("surveys/nps/responses/middle"));
+  EXPECT_THAT(Submit("surveys/nps", "jane", 5, day(35)),
+              StatusIs(StatusCode::FAILED_PRECONDITION,
+                       HasSubstr("allowed from 2026-02-10T00:00:00Z (response.submit_time "
+                                 "2026-02-05T00:00:00Z is within 30 days of "
+                                 "surveys/nps/responses/early)")));
+  ASSERT_OK(Submit("surveys/nps", "jane", 5, day(40)));
+  // Withdrawing the latest answer (day 100) leaves day 40 the latest: day 69
+  // is refused, day 70 accepted.
+  ASSERT_OK(Withdraw("surveys/nps/responses/late"));
+  EXPECT_THAT(Submit("surveys/nps", "jane", 5, day(69)),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("2026-02-10T00:00:00Z;")));
+  ASSERT_OK(Submit("surveys/nps", "jane", 5, day(70)));
+}
+
+TEST_F(SatisfactionServiceTest, ConcurrentAnswersWithinTheLimitAreAcceptedOnce) {
+  ASSERT_OK(CreateSurvey(NewSurvey(v1::Survey::NPS), "nps"));  // 30 days.
+  const absl::Time latest = clock_.Now() - absl::Hours(1);
+  ASSERT_OK(Submit("surveys/nps", "kim", 9, latest));
+  // Eight back-dated answers a day apart, all within 30 days of each other
+  // and at least 60 days before the latest: only one of them may be kept.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      if (Submit("surveys/nps", "kim", 5, latest - absl::Hours(24 * (60 + i))).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  v1::ListResponsesRequest list;
+  list.set_parent("surveys/nps");
+  list.set_respondent("kim");
+  EXPECT_EQ(ListNames(list).size(), 2u);
+}
+
 TEST_F(SatisfactionServiceTest, ResubmissionWithTheSameIdIsAppliedOnce) {
   ASSERT_OK(CreateSurvey(NewSurvey(v1::Survey::NPS), "nps"));
   const absl::Time at = clock_.Now() - absl::Hours(1);
@@ -803,6 +879,19 @@ TEST_F(SatisfactionServiceTest, ListResponsesFiltersAndPages) {
   request.set_relationship("acme");
   EXPECT_THAT(stub_->ListResponses(&ctx2, request, &page),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("relationship")));
+  // Unknown relationships and services are not found, rather than matching
+  // nothing.
+  request.set_relationship("relationships/nope");
+  grpc::ClientContext ctx6;
+  EXPECT_THAT(
+      stub_->ListResponses(&ctx6, request, &page),
+      StatusIs(StatusCode::NOT_FOUND, HasSubstr("relationship relationships/nope does not exist")));
+  request.clear_relationship();
+  request.set_service("services/nope");
+  grpc::ClientContext ctx7;
+  EXPECT_THAT(stub_->ListResponses(&ctx7, request, &page),
+              StatusIs(StatusCode::NOT_FOUND, HasSubstr("service services/nope does not exist")));
+  request.clear_service();
   grpc::ClientContext ctx3;
   request.clear_relationship();
   *request.mutable_start_time() = ToProtoTime(t0);
