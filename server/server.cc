@@ -518,6 +518,10 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   s->escalations_ = std::make_unique<escalations::Escalations>(store, config.clock);
   escalations::Escalations* esc = s->escalations_.get();
   esc->SetRelationshipLookup(relationship_exists);
+  esc->SetRelationshipAdmission(
+      [rel](storage::Txn& txn, absl::string_view field, absl::string_view id) {
+        return rel->AdmitEscalationInTxn(txn, field, id);
+      });
   esc->SetBusinessHours(CatalogBusinessHours(s->catalog_.get()));
   if (!config.default_escalation_policy.empty()) {
     esc->SetDefaultPolicy(config.default_escalation_policy);

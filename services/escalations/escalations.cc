@@ -459,7 +459,7 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
   if (valid.ok() && !request.escalation_id().empty()) {
     valid = ValidateId("escalation_id", request.escalation_id());
   }
-  if (valid.ok() && relationship_exists_) {
+  if (valid.ok() && relationship_exists_ && !admit_relationship_) {
     valid =
         relationship_exists_("escalation.relationship", IdOf(request.escalation().relationship()));
   }
@@ -479,6 +479,10 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
         if (existing) {
           return absl::AlreadyExistsError(
               absl::StrCat("escalation ", EscName(id), " already exists"));
+        }
+        if (admit_relationship_) {
+          RETURN_IF_ERROR(admit_relationship_(txn, "escalation.relationship",
+                                              IdOf(request.escalation().relationship())));
         }
         ASSIGN_OR_RETURN(
             v1::EscalationPolicy policy,
@@ -968,6 +972,9 @@ absl::Status Escalations::OpenInTxn(storage::Txn& txn, const OpenRequest& r, abs
   const std::string id = IdForSource(r.source_key);
   ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kEscalations, keys::Escalation(id)));
   if (existing) return absl::OkStatus();  // This source opened it already.
+  if (admit_relationship_) {
+    RETURN_IF_ERROR(admit_relationship_(txn, "relationship", IdOf(e.relationship())));
+  }
   ASSIGN_OR_RETURN(v1::EscalationPolicy policy, ReadPolicyTracked(txn, "policy", e.policy()));
   e.set_name(EscName(id));
   e.set_source(r.source);

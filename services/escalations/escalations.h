@@ -110,6 +110,15 @@ class Escalations final {
   void SetRelationshipLookup(RelationshipLookup lookup) {
     relationship_exists_ = std::move(lookup);
   }
+  // Checks through an opening escalation's transaction that its relationship
+  // exists (NOT_FOUND naming `field`) and marks it, so that the escalation
+  // and a concurrent delete of the relationship cannot both commit. Create
+  // and OpenInTxn call it when set (then Create skips the lookup above).
+  using RelationshipAdmission = std::function<absl::Status(
+      storage::Txn& txn, absl::string_view field, absl::string_view relationship_id)>;
+  void SetRelationshipAdmission(RelationshipAdmission admit) {
+    admit_relationship_ = std::move(admit);
+  }
   // Business hours for policies that name a calendar (`calendars/{id}`):
   // `check` says whether the calendar exists (NOT_FOUND naming `field`);
   // `add` gives the instant `wait` of its business time after `from`;
@@ -277,6 +286,7 @@ class Escalations final {
   Observer observer_;
   std::string default_policy_;
   RelationshipLookup relationship_exists_;
+  RelationshipAdmission admit_relationship_;
   BusinessHours business_hours_;
   absl::Duration retention_ = absl::ZeroDuration();
 

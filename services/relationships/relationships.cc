@@ -35,6 +35,9 @@ constexpr absl::Duration k180Days = absl::Hours(24 * 180);
 // writes it, and deleting the relationship reads it, so a child added while
 // its relationship is being deleted makes one of the two retry.
 constexpr char kChildGuard = 'G';
+// A counter of the escalations opened on a relationship (AdmitEscalationInTxn),
+// read by its delete for the same reason.
+constexpr char kEscalationGuard = 'E';
 
 std::string RelName(absl::string_view id) { return absl::StrCat(kCollection, "/", id); }
 
@@ -367,6 +370,9 @@ void Relationships::CreateRelationship(const v1::CreateRelationshipRequest& requ
           return absl::AlreadyExistsError(absl::StrCat("relationship ", RelName(id), " already exists"));
         }
         RETURN_IF_ERROR(CheckParent(txn, id, request.relationship().parent()));
+        if (!request.relationship().parent().empty()) {
+          BumpChildGuard(txn, absl::StripPrefix(request.relationship().parent(), "relationships/"));
+        }
         v1::Relationship r = request.relationship();
         r.set_name(RelName(id));
         if (r.tier() == v1::Relationship::TIER_UNSPECIFIED) r.set_tier(v1::Relationship::STANDARD);
@@ -525,7 +531,10 @@ void Relationships::UpdateRelationship(const v1::UpdateRelationshipRequest& requ
           if (path == "consumed_services") *next.mutable_consumed_services() = in.consumed_services();
         }
         RETURN_IF_ERROR(ValidateRelationship(next, /*creating=*/false));
-        if (parent_changed) RETURN_IF_ERROR(CheckParent(txn, id, next.parent()));
+        if (parent_changed) {
+          RETURN_IF_ERROR(CheckParent(txn, id, next.parent()));
+          if (!next.parent().empty()) BumpChildGuard(txn, absl::StripPrefix(next.parent(), "relationships/"));
+        }
         *next.mutable_update_time() = ToProtoTime(std::max(now, FromProtoTime(current.update_time())));
         next.set_etag(NextEtag(current.etag()));
         WriteRelationship(txn, current, next);
@@ -547,6 +556,12 @@ void Relationships::DeleteRelationship(const v1::DeleteRelationshipRequest& requ
         RETURN_IF_ERROR(ReadTracked(txn, keys::Record(keys::kRelationship, id), "relationship",
                                     RelName(id), &current));
         RETURN_IF_ERROR(CheckEtag(RelName(id), current.etag(), request.etag()));
+        // Read before the untracked scans below: a child or an escalation
+        // added after them changes a guard, and the delete runs again.
+        const std::string guard = keys::Record(kChildGuard, id);
+        RETURN_IF_ERROR(txn.Get(Cf::kRelationships, guard).status());
+        const std::string escalation_guard = keys::Record(kEscalationGuard, id);
+        RETURN_IF_ERROR(txn.Get(Cf::kRelationships, escalation_guard).status());
         storage::ScanOptions children;
         children.prefix = keys::ByParentPrefix(id);
         children.limit = 1;
@@ -561,10 +576,8 @@ void Relationships::DeleteRelationship(const v1::DeleteRelationshipRequest& requ
           return absl::FailedPreconditionError(absl::StrCat(
               RelName(id), " has ", open->open, " open escalations; resolve or cancel them first"));
         }
-        // Reading the guard makes a concurrent child create retry (and fail).
-        const std::string guard = keys::Record(kChildGuard, id);
-        RETURN_IF_ERROR(txn.Get(Cf::kRelationships, guard).status());
         txn.batch().Delete(Cf::kRelationships, guard);
+        txn.batch().Delete(Cf::kRelationships, escalation_guard);
         txn.batch().Delete(Cf::kRelationships, keys::Record(keys::kHealth, id));
         for (char tag : {keys::kStakeholder, keys::kInteraction, keys::kOpportunity}) {
           storage::ScanOptions scan;
@@ -1366,6 +1379,21 @@ absl::StatusOr<std::map<std::string, double>> Relationships::LastHealthScores() 
     return true;
   }));
   return scores;
+}
+
+absl::Status Relationships::AdmitEscalationInTxn(storage::Txn& txn, absl::string_view field,
+                                                 absl::string_view relationship_id) const {
+  RETURN_IF_ERROR(ValidateId(field, relationship_id));
+  ASSIGN_OR_RETURN(auto record,
+                   txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, relationship_id)));
+  if (!record) {
+    return absl::NotFoundError(
+        absl::StrCat(field, " ", RelName(relationship_id), " does not exist"));
+  }
+  // An addition, not a read and a put: escalations opening on the same
+  // relationship do not conflict with each other.
+  txn.batch().AddCounter(Cf::kRelationships, keys::Record(kEscalationGuard, relationship_id), 1);
+  return absl::OkStatus();
 }
 
 }  // namespace rapport::relationships

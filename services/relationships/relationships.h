@@ -139,6 +139,13 @@ class Relationships final {
   // through and stages into `txn` (safe to rerun on a conflict).
   absl::Status DeleteInteractionInTxn(storage::Txn& txn, absl::string_view parent,
                                       absl::string_view interaction_id) const;
+  // Domain API for the escalation workflow: checks through `txn` that
+  // relationship `relationship_id` exists (NOT_FOUND naming `field`) and
+  // stages a mark that an escalation opens on it. A delete of the
+  // relationship and the escalation's write then cannot both commit: the
+  // delete refuses the escalation, or the escalation finds no relationship.
+  absl::Status AdmitEscalationInTxn(storage::Txn& txn, absl::string_view field,
+                                    absl::string_view relationship_id) const;
 
   // Opportunities.
   void CreateOpportunity(const v1::CreateOpportunityRequest& request,
