@@ -565,9 +565,18 @@ absl::Status Tickets::OnScheduled(const storage::ScheduledEntry& entry, storage:
   std::vector<v1::SlaTimer> completions;
   const absl::Time now = std::max(clock_->Now(), entry.due);
   RETURN_IF_ERROR(Persist(txn, record, before, now, Crossings::kAll, &crossings, &completions));
-  if (observer_.crossing) {
-    for (const auto& c : crossings) observer_.crossing(c, record.ticket().service(), record.ticket().priority());
-  }
+  // Counted once the firing's write commits: this body may run again after
+  // a write conflict, or fail and be retried.
+  if (crossings.empty() && completions.empty()) return absl::OkStatus();
+  entry.AfterCommit([this, crossings = std::move(crossings), completions = std::move(completions),
+                     service = record.ticket().service(), priority = record.ticket().priority()] {
+    for (const auto& c : crossings) {
+      if (observer_.crossing) observer_.crossing(c, service, priority);
+    }
+    for (const auto& t : completions) {
+      if (observer_.completion) observer_.completion(t, service, priority);
+    }
+  });
   return absl::OkStatus();
 }
 
@@ -675,10 +684,20 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
   }
   const absl::Time now = clock_->Now();
   auto response = std::make_shared<v1::ReevaluateTicketsResponse>();
+  // What the re-measured tickets newly crossed and completed, for the
+  // observer once the write commits (the body may run more than once).
+  struct News {
+    std::vector<v1::ThresholdCrossing> crossings;
+    std::vector<v1::SlaTimer> completions;
+    std::string service;
+    v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
+  };
+  auto news = std::make_shared<std::vector<News>>();
   Transact(
       store_,
-      [this, request, service_id, only_agreement, now, response](storage::Txn& txn) -> absl::Status {
+      [this, request, service_id, only_agreement, now, response, news](storage::Txn& txn) -> absl::Status {
         response->Clear();
+        news->clear();
         response->set_dry_run(request.dry_run());
         storage::ScanOptions scan;
         scan.prefix = keys::IndexPrefix("to", service_id);
@@ -717,15 +736,26 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
           *event.mutable_record_time() = ToProtoTime(now);
           event.mutable_reevaluated()->set_note(change);
           InsertEvent(std::move(event), record.mutable_ticket()->mutable_events());
-          std::vector<v1::ThresholdCrossing> crossings;
-          std::vector<v1::SlaTimer> completions;
+          News n;
           RETURN_IF_ERROR(
-              Persist(txn, record, before, now, Crossings::kAll, &crossings, &completions));
+              Persist(txn, record, before, now, Crossings::kAll, &n.crossings, &n.completions));
+          if (n.crossings.empty() && n.completions.empty()) continue;
+          n.service = record.ticket().service();
+          n.priority = record.ticket().priority();
+          news->push_back(std::move(n));
         }
         return absl::OkStatus();
       },
-      [response, done = std::move(done)](absl::Status s) {
+      [response, news, observer = observer_, done = std::move(done)](absl::Status s) {
         if (!s.ok()) return done(s);
+        for (const auto& n : *news) {
+          for (const auto& c : n.crossings) {
+            if (observer.crossing) observer.crossing(c, n.service, n.priority);
+          }
+          for (const auto& t : n.completions) {
+            if (observer.completion) observer.completion(t, n.service, n.priority);
+          }
+        }
         done(std::move(*response));
       });
 }

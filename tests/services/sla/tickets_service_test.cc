@@ -512,6 +512,29 @@ TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAske
   EXPECT_EQ(reevaluate(true).changes_size(), 0);
 }
 
+// A re-evaluation that records a crossing counts it in the metrics, once
+// its write has committed.
+TEST_F(TicketsTest, ReevaluationCountsTheCrossingsItRecords) {
+  ASSERT_OK(Open("R-3", kT0));
+  for (int minutes : {30, 45}) {  // 50% and 75% of the 1 h response.
+    clock_.Set(kT0 + absl::Minutes(minutes));
+    Fire();
+  }
+  ASSERT_EQ(Crossings(Get("R-3"), v1::FIRST_RESPONSE).size(), 2u);
+  const std::string warnings =
+      R"(rapport_sla_threshold_crossings_total{priority="P1",service="email",timer="FIRST_RESPONSE",type="warning"} )";
+  EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "2"));
+  ASSERT_EQ(NewGoldRevision(), 2);  // A warning at 90%: 54 min.
+  clock_.Set(kT0 + absl::Minutes(55));
+  EXPECT_EQ(Reevaluate("services/email", /*dry_run=*/true).changes_size(), 1);
+  EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "2"));
+  EXPECT_EQ(Reevaluate("services/email", /*dry_run=*/false).changes_size(), 1);
+  EXPECT_THAT(Crossings(Get("R-3"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}, std::pair{75, kT0 + absl::Minutes(45)},
+                          std::pair{90, kT0 + absl::Minutes(54)}));
+  EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "3"));
+}
+
 // The indexes of a ticket are written once, when it opens; the open-ticket
 // index follows it out at resolution and back in at a reopen.
 TEST_F(TicketsTest, TheTicketIndexesFollowResolveAndReopen) {
