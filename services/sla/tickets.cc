@@ -155,8 +155,10 @@ absl::Status PeriodBounds(const v1::GetComplianceReportRequest& r, absl::Time at
       if (r.rolling_days() < 1 || r.rolling_days() > 3660) {
         return absl::InvalidArgumentError("rolling_days must be between 1 and 3660");
       }
-      *end = at;
-      *start = at - absl::Hours(24) * r.rolling_days();
+      // Whole local days, as completions are counted by day: `at - N * 24h`
+      // falls inside a day, and counting from that day's start took N + 1.
+      *start = absl::FromCivil(day - (r.rolling_days() - 1), tz);
+      *end = absl::FromCivil(day + 1, tz);
       return absl::OkStatus();
     default:
       return absl::InvalidArgumentError("period is required (MONTH, QUARTER, YEAR or ROLLING)");

@@ -450,6 +450,59 @@ TEST_F(TicketsTest, ComplianceReportArithmeticAndOpenRisk) {
   EXPECT_THAT(names, ElementsAre("tickets/C-0", "tickets/C-2", "tickets/C-3"));
 }
 
+// A rolling window of N days is N whole days ending with the day of at_time.
+TEST_F(TicketsTest, ARollingWindowCoversExactlyItsDays) {
+  const absl::Time monday = kT0 - absl::Hours(8);  // 2026-11-02 00:00 UTC.
+  // First responses completed, one per day: Sunday 25 October (breached,
+  // 2 h for 1 h), Monday 26 October, Sunday 1 November late in the evening,
+  // Monday 2 November (today).
+  struct Completion {
+    std::string id;
+    absl::Time open;
+    absl::Duration response;
+  };
+  const Completion completions[] = {
+      {"W-1", monday - absl::Hours(24 * 8) + absl::Hours(10), absl::Hours(2)},
+      {"W-2", monday - absl::Hours(24 * 7) + absl::Hours(10), absl::Minutes(10)},
+      {"W-3", monday - absl::Hours(1), absl::Minutes(30)},
+      {"W-4", kT0, absl::Minutes(20)},
+  };
+  for (const auto& c : completions) {
+    ASSERT_OK(Open(c.id, c.open));
+    ASSERT_OK(Event(c.id, "r", c.open + c.response, Do("responded")));
+  }
+  clock_.Set(monday + absl::Hours(12));
+  auto rolling = [&](int days) {
+    grpc::ClientContext ctx;
+    v1::GetComplianceReportRequest request;
+    request.set_scope("services/email");
+    request.set_period(v1::GetComplianceReportRequest::ROLLING);
+    request.set_rolling_days(days);
+    v1::ComplianceReport report;
+    EXPECT_OK(stub_->GetComplianceReport(&ctx, request, &report));
+    return report;
+  };
+  // 1 day: today only (W-4), not Sunday evening (W-3), within the last 24 hours.
+  v1::ComplianceReport r = rolling(1);
+  EXPECT_EQ(FromProtoTime(r.start_time()), monday);
+  EXPECT_EQ(FromProtoTime(r.end_time()), monday + absl::Hours(24));
+  EXPECT_EQ(r.response().completed(), 1);
+  EXPECT_EQ(r.response().met(), 1);
+  // 7 days: 27 October to today (W-3, W-4), not Monday 26 October.
+  r = rolling(7);
+  EXPECT_EQ(FromProtoTime(r.start_time()), monday - absl::Hours(24 * 6));
+  EXPECT_EQ(r.response().completed(), 2);
+  EXPECT_EQ(r.response().met(), 2);
+  // 8 days: from 26 October (W-2 too); 9: from 25 October (W-1, breached).
+  EXPECT_EQ(rolling(8).response().completed(), 3);
+  r = rolling(9);
+  EXPECT_EQ(FromProtoTime(r.start_time()), monday - absl::Hours(24 * 8));
+  EXPECT_EQ(r.response().completed(), 4);
+  EXPECT_EQ(r.response().met(), 3);
+  EXPECT_EQ(r.response().breached(), 1);
+  EXPECT_NEAR(r.response().compliance_percent(), 75, 1e-9);
+}
+
 TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHours) {
   // The availability target is measured on office hours for planned work.
   grpc::ClientContext ctx;
