@@ -939,7 +939,6 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
   if (agreement && agreement->availability_target() > 0) {
     const absl::Time until = std::min(end, now);
     std::vector<Span> unplanned, planned;
-    std::vector<absl::Duration> restore_times;
     storage::ScanOptions scan;
     scan.prefix = keys::OutagePrefix(IdOf(service));
     RETURN_IF_ERROR(store_->ForEach(Cf::kTickets, scan, [&](absl::string_view, absl::string_view value) {
@@ -952,13 +951,15 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
         planned.push_back({s, e});
       } else {
         unplanned.push_back({s, e});
-        restore_times.push_back(e - s);
       }
       return true;
     }));
+    // Overlapping unplanned outages are one interruption: the outage count,
+    // MTTR and MTBF are of the merged spans, like the downtime.
     const std::vector<Span> down = Union(unplanned);
-    absl::Duration downtime = absl::ZeroDuration();
-    for (const auto& s : down) downtime += s.end - s.start;
+    absl::Duration unplanned_downtime = absl::ZeroDuration();
+    for (const auto& s : down) unplanned_downtime += s.end - s.start;
+    absl::Duration downtime = unplanned_downtime;
     for (const auto& s : Subtract(Union(planned), down)) {
       downtime += calendar ? calendar->BusinessTimeBetween(s.start, s.end) : s.end - s.start;
     }
@@ -975,13 +976,11 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
     *report.mutable_error_budget_remaining() = ToProtoDuration(budget - downtime);
     report.set_error_budget_remaining_percent(
         budget > absl::ZeroDuration() ? 100.0 * absl::FDivDuration(budget - downtime, budget) : 0);
-    report.set_outages(static_cast<int32_t>(restore_times.size()));
-    if (!restore_times.empty()) {
-      absl::Duration sum = absl::ZeroDuration();
-      for (auto d : restore_times) sum += d;
-      *report.mutable_mttr() = ToProtoDuration(sum / static_cast<int64_t>(restore_times.size()));
-      *report.mutable_mtbf() = ToProtoDuration(((until - start) - downtime) /
-                                               static_cast<int64_t>(restore_times.size()));
+    report.set_outages(static_cast<int32_t>(down.size()));
+    if (!down.empty()) {
+      const auto failures = static_cast<int64_t>(down.size());
+      *report.mutable_mttr() = ToProtoDuration(unplanned_downtime / failures);
+      *report.mutable_mtbf() = ToProtoDuration(((until - start) - downtime) / failures);
     }
   }
   return report;

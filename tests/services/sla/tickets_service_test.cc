@@ -544,8 +544,11 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
   EXPECT_NEAR(r.availability_percent(), 100.0 * (1 - 2.5 / 720), 1e-9);
   EXPECT_EQ(FromProtoDuration(r.error_budget()), period * 0.001);
   EXPECT_EQ(FromProtoDuration(r.error_budget_remaining()), period * 0.001 - absl::Minutes(150));
-  EXPECT_EQ(r.outages(), 2);
-  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Hours(1));
+  // a and b overlap: one interruption of 10:00-11:30, restored in 1 h 30.
+  // Between failures: the 720 h of November less the 2 h 30 of downtime.
+  EXPECT_EQ(r.outages(), 1);
+  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Minutes(90));
+  EXPECT_EQ(FromProtoDuration(r.mtbf()), absl::Hours(720) - absl::Minutes(150));
 }
 
 TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAsked) {
