@@ -764,11 +764,18 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
 
 void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::Outage> done) {
   const auto& o = request.outage();
+  const absl::Time now = clock_->Now();
   auto service = ParseName("outage.service", o.service(), "services");
   absl::Status valid = service.status();
   if (valid.ok()) valid = ValidateId("outage_id", request.outage_id());
   if (valid.ok()) valid = CheckEnum("outage.kind", v1::Outage::Kind_descriptor(), o.kind(), true);
   if (valid.ok() && !o.has_start_time()) valid = absl::InvalidArgumentError("outage.start_time is required");
+  if (valid.ok() && FromProtoTime(o.start_time()) > now + kMaxFutureSkew) {
+    valid = absl::InvalidArgumentError("outage.start_time is more than a day in the future");
+  }
+  if (valid.ok() && o.has_end_time() && FromProtoTime(o.end_time()) > now + kMaxFutureSkew) {
+    valid = absl::InvalidArgumentError("outage.end_time is more than a day in the future");
+  }
   if (valid.ok() && o.has_end_time() && FromProtoTime(o.end_time()) <= FromProtoTime(o.start_time())) {
     valid = absl::InvalidArgumentError("outage.end_time must be after outage.start_time");
   }
@@ -787,14 +794,28 @@ void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, key, &existing));
         v1::Outage next = request.outage();
         next.set_name(absl::StrCat("services/", service_id, "/outages/", request.outage_id()));
+        if (found && next.has_end_time()) {
+          // Closing: only the end is new; the outage keeps the start, kind
+          // and description it was recorded with. (A repeated close with the
+          // same end finds the outage as it would leave it.)
+          v1::Outage closed = existing;
+          *closed.mutable_end_time() = next.end_time();
+          next = std::move(closed);
+        }
         if (found) {
-          v1::Outage same = existing;
-          if (same.SerializeAsString() == next.SerializeAsString()) {
+          if (existing.SerializeAsString() == next.SerializeAsString()) {
             *out = existing;
             return absl::OkStatus();
           }
           if (existing.has_end_time()) {
             return absl::AlreadyExistsError(absl::StrCat("outage ", next.name(), " is already closed"));
+          }
+          if (next.has_end_time() && FromProtoTime(next.end_time()) <= FromProtoTime(next.start_time())) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("outage.end_time must be after the start_time of ", next.name(), " (",
+                             absl::FormatTime(absl::RFC3339_sec, FromProtoTime(next.start_time()),
+                                              absl::UTCTimeZone()),
+                             ")"));
           }
         }
         txn.batch().PutProto(Cf::kTickets, key, next);

@@ -524,6 +524,8 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
     return stub_->RecordOutage(&c, request, &out);
   };
   const absl::Time monday = kT0 - absl::Hours(8);  // 2026-11-02 00:00 UTC.
+  // Recorded on Sunday, once they are over (times more than a day ahead are refused).
+  clock_.Set(monday + absl::Hours(24 * 6));
   ASSERT_OK(outage("a", monday + absl::Hours(10), monday + absl::Hours(11), v1::Outage::UNPLANNED));
   ASSERT_OK(outage("b", monday + absl::Hours(10) + absl::Minutes(30), monday + absl::Hours(11) + absl::Minutes(30),
                    v1::Outage::UNPLANNED));
@@ -549,6 +551,61 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
   EXPECT_EQ(r.outages(), 1);
   EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Minutes(90));
   EXPECT_EQ(FromProtoDuration(r.mtbf()), absl::Hours(720) - absl::Minutes(150));
+}
+
+// An open outage is closed by the same outage_id with an end_time: the
+// close sets the end and keeps what the outage was recorded with.
+TEST_F(TicketsTest, ClosingAnOpenOutageKeepsWhatItWasRecordedWith) {
+  auto record = [&](const std::string& id, absl::Time start, std::optional<absl::Time> end,
+                    v1::Outage::Kind kind, const std::string& description, v1::Outage* out) {
+    grpc::ClientContext ctx;
+    v1::RecordOutageRequest request;
+    request.set_outage_id(id);
+    request.mutable_outage()->set_service("services/email");
+    *request.mutable_outage()->mutable_start_time() = ToProtoTime(start);
+    if (end) *request.mutable_outage()->mutable_end_time() = ToProtoTime(*end);
+    request.mutable_outage()->set_kind(kind);
+    request.mutable_outage()->set_description(description);
+    return stub_->RecordOutage(&ctx, request, out);
+  };
+  v1::Outage o;
+  // Times more than a day ahead are refused, naming the field.
+  EXPECT_THAT(record("far", kT0 + absl::Hours(25), std::nullopt, v1::Outage::UNPLANNED, "", &o),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.start_time")));
+  EXPECT_THAT(record("far", kT0, kT0 + absl::Hours(25), v1::Outage::UNPLANNED, "", &o),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.end_time")));
+
+  ASSERT_OK(record("x", kT0 - absl::Hours(1), std::nullopt, v1::Outage::UNPLANNED, "mail down", &o));
+  EXPECT_FALSE(o.has_end_time());
+  // The closing request's start, kind and description are not taken.
+  ASSERT_OK(record("x", kT0 - absl::Minutes(30), kT0 + absl::Minutes(30), v1::Outage::DEGRADED, "", &o));
+  EXPECT_EQ(o.name(), "services/email/outages/x");
+  EXPECT_EQ(FromProtoTime(o.start_time()), kT0 - absl::Hours(1));
+  EXPECT_EQ(FromProtoTime(o.end_time()), kT0 + absl::Minutes(30));
+  EXPECT_EQ(o.kind(), v1::Outage::UNPLANNED);
+  EXPECT_EQ(o.description(), "mail down");
+  // The same close again is a retry; another end is refused.
+  v1::Outage again;
+  ASSERT_OK(record("x", kT0 - absl::Minutes(30), kT0 + absl::Minutes(30), v1::Outage::DEGRADED, "", &again));
+  EXPECT_EQ(again.SerializeAsString(), o.SerializeAsString());
+  EXPECT_THAT(record("x", kT0 - absl::Hours(1), kT0 + absl::Hours(1), v1::Outage::UNPLANNED, "mail down", &o),
+              StatusIs(StatusCode::ALREADY_EXISTS, HasSubstr("already closed")));
+
+  // A close that ends before the recorded start is refused (although it ends
+  // after its own start_time) and leaves the outage open.
+  ASSERT_OK(record("y", kT0 - absl::Minutes(30), std::nullopt, v1::Outage::UNPLANNED, "", &o));
+  EXPECT_THAT(record("y", kT0 - absl::Hours(3), kT0 - absl::Hours(1), v1::Outage::UNPLANNED, "", &o),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.end_time")));
+  ASSERT_OK(record("y", kT0 - absl::Minutes(30), kT0, v1::Outage::UNPLANNED, "", &o));
+  EXPECT_EQ(FromProtoTime(o.start_time()), kT0 - absl::Minutes(30));
+
+  // November: x (07:00-08:30) and y (07:30-08:00) are one interruption of
+  // 1 h 30; nothing of the refused outages was written.
+  clock_.Set(kT0 + absl::Hours(24 * 40));
+  const v1::ComplianceReport r = Report("services/email", kT0);
+  EXPECT_EQ(r.outages(), 1);
+  EXPECT_EQ(FromProtoDuration(r.downtime()), absl::Minutes(90));
+  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Minutes(90));
 }
 
 TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAsked) {
