@@ -670,15 +670,23 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
                                 Callback<v1::ReevaluateTicketsResponse> done) {
   std::string service_id;
   std::string only_agreement;
+  // An unknown scope is NOT_FOUND, not a re-evaluation that finds nothing.
+  auto in_scope = [](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("scope: ", s.message()));
+  };
   if (absl::StartsWith(request.scope(), "services/")) {
     auto id = ParseName("scope", request.scope(), "services");
     if (!id.ok()) return done(id.status());
+    v1::GetServiceRequest get;
+    get.set_name(request.scope());
+    if (auto service = catalog_->GetService(get); !service.ok()) return done(in_scope(service.status()));
     service_id = *id;
   } else if (absl::StartsWith(request.scope(), "agreements/")) {
+    if (auto id = ParseName("scope", request.scope(), "agreements"); !id.ok()) return done(id.status());
     v1::GetAgreementRequest get;
     get.set_name(request.scope());
     auto agreement = catalog_->GetAgreement(get);
-    if (!agreement.ok()) return done(agreement.status());
+    if (!agreement.ok()) return done(in_scope(agreement.status()));
     service_id = IdOf(agreement->service());
     only_agreement = request.scope();
   } else {

@@ -648,6 +648,21 @@ TEST_F(TicketsTest, ReevaluationCountsTheCrossingsItRecords) {
   EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "3"));
 }
 
+TEST_F(TicketsTest, ReevaluatingAnUnknownScopeIsNotFound) {
+  ASSERT_OK(Open("R-4", kT0));
+  ASSERT_EQ(NewGoldRevision(), 2);
+  for (const std::string scope : {"services/fax", "agreements/silver"}) {
+    grpc::ClientContext ctx;
+    v1::ReevaluateTicketsRequest request;
+    request.set_scope(scope);
+    v1::ReevaluateTicketsResponse response;
+    EXPECT_THAT(stub_->ReevaluateTickets(&ctx, request, &response),
+                StatusIs(StatusCode::NOT_FOUND, ::testing::AllOf(HasSubstr("scope"), HasSubstr(scope))));
+  }
+  // Nothing was re-measured.
+  EXPECT_EQ(Timer(Get("R-4"), v1::FIRST_RESPONSE).revision(), 1);
+}
+
 // The indexes of a ticket are written once, when it opens; the open-ticket
 // index follows it out at resolution and back in at a reopen.
 TEST_F(TicketsTest, TheTicketIndexesFollowResolveAndReopen) {
