@@ -600,6 +600,10 @@ absl::StatusOr<v1::ListTicketsResponse> Tickets::ListTickets(const v1::ListTicke
   if (!request.relationship().empty()) {
     RETURN_IF_ERROR(ParseName("relationship", request.relationship(), "relationships").status());
   }
+  if (request.has_open_after() && request.has_open_before() &&
+      FromProtoTime(request.open_before()) <= FromProtoTime(request.open_after())) {
+    return absl::InvalidArgumentError("open_before must be after open_after");
+  }
   const uint64_t hash = FilterHash({"tickets", request.service(), request.relationship(),
                                     absl::StrCat(request.state()), request.at_risk() ? "r" : "",
                                     request.breached() ? "b" : "", request.open_after().SerializeAsString(),

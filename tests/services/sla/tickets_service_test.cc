@@ -503,6 +503,25 @@ TEST_F(TicketsTest, ARollingWindowCoversExactlyItsDays) {
   EXPECT_NEAR(r.response().compliance_percent(), 75, 1e-9);
 }
 
+TEST_F(TicketsTest, ListTicketsRefusesAnEmptyOpenTimeRange) {
+  ASSERT_OK(Open("L-2", kT0));
+  auto list = [&](absl::Time after, absl::Time before, v1::ListTicketsResponse* out) {
+    grpc::ClientContext ctx;
+    v1::ListTicketsRequest request;
+    *request.mutable_open_after() = ToProtoTime(after);
+    *request.mutable_open_before() = ToProtoTime(before);
+    return stub_->ListTickets(&ctx, request, out);
+  };
+  v1::ListTicketsResponse listed;
+  EXPECT_THAT(list(kT0 + absl::Hours(1), kT0 - absl::Hours(1), &listed),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("open_before")));
+  EXPECT_THAT(list(kT0, kT0, &listed), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("open_before")));
+  // [kT0, kT0 + 1 µs) holds the ticket opened at kT0.
+  ASSERT_OK(list(kT0, kT0 + absl::Microseconds(1), &listed));
+  ASSERT_EQ(listed.tickets_size(), 1);
+  EXPECT_EQ(listed.tickets(0).name(), "tickets/L-2");
+}
+
 TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHours) {
   // The availability target is measured on office hours for planned work.
   grpc::ClientContext ctx;
