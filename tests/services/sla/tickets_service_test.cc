@@ -363,6 +363,58 @@ TEST_F(TicketsTest, ReopenStartsANewResolutionCycleAndKeepsTheOld) {
   EXPECT_NEAR(r.combined().compliance_percent(), 200.0 / 3, 1e-9);
 }
 
+// A periodic update timer runs from the opening (or the last update) to the
+// next update: an update meets it and starts the next; none in time breaches it.
+TEST_F(TicketsTest, EachUpdateMeetsThePeriodicUpdateTimerAndStartsTheNext) {
+  {
+    // P1: response 1 h, resolution 4 h, an update every 2 h.
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    auto* t = update.mutable_agreement()->add_targets();
+    t->set_priority(v1::P1);
+    *t->mutable_first_response() = ToProtoDuration(absl::Hours(1));
+    *t->mutable_resolution() = ToProtoDuration(absl::Hours(4));
+    *t->mutable_periodic_update() = ToProtoDuration(absl::Hours(2));
+    update.mutable_update_mask()->add_paths("targets");
+    v1::Agreement a;
+    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  }
+  ASSERT_OK(Open("U-1", kT0));
+  v1::Ticket t;
+  ASSERT_OK(Event("U-1", "r", kT0 + absl::Minutes(30), Do("responded"), &t));
+  // The response is the first update.
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 1).stage(), v1::MET);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::PERIODIC_UPDATE, 1).elapsed()), absl::Minutes(30));
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 2).due_time()), kT0 + absl::Hours(2) + absl::Minutes(30));
+  clock_.Set(kT0 + absl::Hours(1) + absl::Minutes(30));
+  Fire();  // 50% of cycle 2.
+  ASSERT_OK(Event("U-1", "u", kT0 + absl::Hours(2), Do("update_sent"), &t));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 2).stage(), v1::MET);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::PERIODIC_UPDATE, 2).elapsed()), absl::Hours(1) + absl::Minutes(30));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 3).stage(), v1::RUNNING);
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 3).due_time()), kT0 + absl::Hours(4));
+  // No update by 12:00: cycle 3 breaches at its due instant.
+  clock_.Set(kT0 + absl::Hours(4));
+  Fire();
+  t = Get("U-1");
+  EXPECT_TRUE(Timer(t, v1::PERIODIC_UPDATE, 3).breached());
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 3).breach_time()), kT0 + absl::Hours(4));
+  EXPECT_THAT(Crossings(t, v1::PERIODIC_UPDATE),
+              ElementsAre(std::pair{50, kT0 + absl::Hours(1) + absl::Minutes(30)},
+                          std::pair{50, kT0 + absl::Hours(3)},
+                          std::pair{75, kT0 + absl::Hours(3) + absl::Minutes(30)},
+                          std::pair{100, kT0 + absl::Hours(4)}));
+  // A late update ends the breached cycle (still breached) and starts a fresh one.
+  ASSERT_OK(Event("U-1", "u2", kT0 + absl::Hours(4) + absl::Minutes(30), Do("update_sent"), &t));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 3).stage(), v1::BREACHED);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::PERIODIC_UPDATE, 3).elapsed()), absl::Hours(2) + absl::Minutes(30));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 4).stage(), v1::RUNNING);
+  EXPECT_FALSE(Timer(t, v1::PERIODIC_UPDATE, 4).breached());
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 4).due_time()),
+            kT0 + absl::Hours(6) + absl::Minutes(30));
+}
+
 TEST_F(TicketsTest, BadEventsAreRefusedNamingTheFieldAndWriteNothing) {
   EXPECT_THAT(Event("T-7", "x", kT0, Do("responded")),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("tickets/T-7")));
@@ -448,6 +500,47 @@ TEST_F(TicketsTest, ComplianceReportArithmeticAndOpenRisk) {
   std::vector<std::string> names;
   for (const auto& t : listed.tickets()) names.push_back(t.name());
   EXPECT_THAT(names, ElementsAre("tickets/C-0", "tickets/C-2", "tickets/C-3"));
+}
+
+// Quarters and years are calendar ones in the report's zone.
+TEST_F(TicketsTest, QuarterAndYearReportsCountTheirCalendarPeriods) {
+  // First responses completed on Wednesday 30 September 23:30 (Q3), Thursday
+  // 1 October 00:10 (Q4) and Monday 2 November 08:20 (Q4), all met.
+  const absl::Time october = absl::FromCivil(absl::CivilDay(2026, 10, 1), absl::UTCTimeZone());
+  ASSERT_OK(Open("Q-1", october - absl::Hours(1)));
+  ASSERT_OK(Event("Q-1", "r", october - absl::Minutes(30), Do("responded")));
+  ASSERT_OK(Open("Q-2", october));
+  ASSERT_OK(Event("Q-2", "r", october + absl::Minutes(10), Do("responded")));
+  ASSERT_OK(Open("Q-3", kT0));
+  ASSERT_OK(Event("Q-3", "r", kT0 + absl::Minutes(20), Do("responded")));
+  auto report = [&](v1::GetComplianceReportRequest::Period period, absl::Time at) {
+    grpc::ClientContext ctx;
+    v1::GetComplianceReportRequest request;
+    request.set_scope("agreements/gold");
+    request.set_period(period);
+    *request.mutable_at_time() = ToProtoTime(at);
+    v1::ComplianceReport r;
+    EXPECT_OK(stub_->GetComplianceReport(&ctx, request, &r));
+    return r;
+  };
+  const auto utc = absl::UTCTimeZone();
+  v1::ComplianceReport r = report(v1::GetComplianceReportRequest::QUARTER, kT0);
+  EXPECT_EQ(FromProtoTime(r.start_time()), october);
+  EXPECT_EQ(FromProtoTime(r.end_time()), absl::FromCivil(absl::CivilDay(2027, 1, 1), utc));
+  EXPECT_EQ(r.response().completed(), 2);
+  r = report(v1::GetComplianceReportRequest::QUARTER, october - absl::Minutes(1));
+  EXPECT_EQ(FromProtoTime(r.start_time()), absl::FromCivil(absl::CivilDay(2026, 7, 1), utc));
+  EXPECT_EQ(FromProtoTime(r.end_time()), october);
+  EXPECT_EQ(r.response().completed(), 1);
+  r = report(v1::GetComplianceReportRequest::YEAR, kT0);
+  EXPECT_EQ(FromProtoTime(r.start_time()), absl::FromCivil(absl::CivilDay(2026, 1, 1), utc));
+  EXPECT_EQ(FromProtoTime(r.end_time()), absl::FromCivil(absl::CivilDay(2027, 1, 1), utc));
+  EXPECT_EQ(r.response().completed(), 3);
+  EXPECT_EQ(r.response().met(), 3);
+  EXPECT_EQ(report(v1::GetComplianceReportRequest::YEAR, absl::FromCivil(absl::CivilDay(2025, 12, 31), utc))
+                .response()
+                .completed(),
+            0);
 }
 
 // A rolling window of N days is N whole days ending with the day of at_time.
