@@ -284,7 +284,7 @@ const std::vector<Command>& Commands() {
                {"--relationship", "ID", "The relationship."},
                {"--agreement", "ID", "The agreement."},
                {"--period", "PERIOD", "month (default), quarter or year, containing --at."},
-               {"--days", "N", "Instead of --period: the N days up to --at."},
+               {"--days", "N", "Instead of --period: the N whole days ending with the day of --at."},
                {"--at", "TIME", "An instant in the period, e.g. 2026-10-15 (default now)."},
                {"--time-zone", "ZONE", "IANA zone of the period's edges, e.g. Europe/Berlin."},
            }),

@@ -98,8 +98,10 @@ absl::StatusOr<int> Scheduler::FireDue() {
     // keeps them in due order.
     absl::BlockingCounter pending(static_cast<int>(due.size()));
     std::vector<absl::Status> results(due.size());
+    std::vector<std::vector<std::function<void()>>> effects(due.size());
     for (size_t i = 0; i < due.size(); ++i) {
       const std::string& encoded = due[i].first;
+      due[i].second.effects = &effects[i];
       const ScheduledEntry& entry = due[i].second;
       auto handler = handlers_.find(entry.kind);
       if (handler == handlers_.end()) {
@@ -110,6 +112,8 @@ absl::StatusOr<int> Scheduler::FireDue() {
       }
       store_->Transact(
           [&encoded, &entry, &handler](Txn& txn) -> absl::Status {
+            // Only the effects of the run that commits are kept.
+            entry.effects->clear();
             // Still pending? Another firing or a service may have removed it.
             ASSIGN_OR_RETURN(auto current, txn.Get(Cf::kSchedule, encoded));
             if (!current) return absl::OkStatus();
@@ -127,6 +131,7 @@ absl::StatusOr<int> Scheduler::FireDue() {
     for (size_t i = 0; i < due.size(); ++i) {
       const auto& [encoded, entry] = due[i];
       if (results[i].ok()) {
+        for (auto& effect : effects[i]) effect();
         retry_at_.erase(encoded);
         ++fired;
         if (fired_listener_) fired_listener_(entry.kind, now - entry.due);

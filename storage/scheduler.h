@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,10 +32,25 @@ struct ScheduledEntry {
   std::string kind;
   std::string key;
   std::string payload;
+
+  // Has `effect` run once this firing's write has committed, and never if it
+  // does not: for what happens outside the store, such as metrics. A handler
+  // may run more than once for one firing (its transaction runs again after
+  // a write conflict; a failed firing is retried later), so anything it does
+  // outside `txn` directly may happen twice, or without the write. Effects
+  // of the run that committed run on the thread that called FireDue, in the
+  // order registered. Outside a firing (`effects` unset) they are dropped.
+  void AfterCommit(std::function<void()> effect) const {
+    if (effects != nullptr) effects->push_back(std::move(effect));
+  }
+  // Where AfterCommit keeps the effects of the current run; set and cleared
+  // before each run by the scheduler.
+  std::vector<std::function<void()>>* effects = nullptr;
 };
 
-// Applies the effects of a due entry by reading and writing through `txn`.
-// Returning an error leaves the entry to be retried later.
+// Applies the effects of a due entry by reading and writing through `txn`
+// (and entry.AfterCommit for anything outside the store). Returning an
+// error leaves the entry to be retried later.
 using ScheduleHandler = std::function<absl::Status(const ScheduledEntry& entry, Txn& txn)>;
 
 class Scheduler final {

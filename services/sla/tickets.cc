@@ -155,8 +155,10 @@ absl::Status PeriodBounds(const v1::GetComplianceReportRequest& r, absl::Time at
       if (r.rolling_days() < 1 || r.rolling_days() > 3660) {
         return absl::InvalidArgumentError("rolling_days must be between 1 and 3660");
       }
-      *end = at;
-      *start = at - absl::Hours(24) * r.rolling_days();
+      // Whole local days, as completions are counted by day: `at - N * 24h`
+      // falls inside a day, and counting from that day's start took N + 1.
+      *start = absl::FromCivil(day - (r.rolling_days() - 1), tz);
+      *end = absl::FromCivil(day + 1, tz);
       return absl::OkStatus();
     default:
       return absl::InvalidArgumentError("period is required (MONTH, QUARTER, YEAR or ROLLING)");
@@ -565,9 +567,18 @@ absl::Status Tickets::OnScheduled(const storage::ScheduledEntry& entry, storage:
   std::vector<v1::SlaTimer> completions;
   const absl::Time now = std::max(clock_->Now(), entry.due);
   RETURN_IF_ERROR(Persist(txn, record, before, now, Crossings::kAll, &crossings, &completions));
-  if (observer_.crossing) {
-    for (const auto& c : crossings) observer_.crossing(c, record.ticket().service(), record.ticket().priority());
-  }
+  // Counted once the firing's write commits: this body may run again after
+  // a write conflict, or fail and be retried.
+  if (crossings.empty() && completions.empty()) return absl::OkStatus();
+  entry.AfterCommit([this, crossings = std::move(crossings), completions = std::move(completions),
+                     service = record.ticket().service(), priority = record.ticket().priority()] {
+    for (const auto& c : crossings) {
+      if (observer_.crossing) observer_.crossing(c, service, priority);
+    }
+    for (const auto& t : completions) {
+      if (observer_.completion) observer_.completion(t, service, priority);
+    }
+  });
   return absl::OkStatus();
 }
 
@@ -588,6 +599,10 @@ absl::StatusOr<v1::ListTicketsResponse> Tickets::ListTickets(const v1::ListTicke
   if (!request.service().empty()) RETURN_IF_ERROR(ParseName("service", request.service(), "services").status());
   if (!request.relationship().empty()) {
     RETURN_IF_ERROR(ParseName("relationship", request.relationship(), "relationships").status());
+  }
+  if (request.has_open_after() && request.has_open_before() &&
+      FromProtoTime(request.open_before()) <= FromProtoTime(request.open_after())) {
+    return absl::InvalidArgumentError("open_before must be after open_after");
   }
   const uint64_t hash = FilterHash({"tickets", request.service(), request.relationship(),
                                     absl::StrCat(request.state()), request.at_risk() ? "r" : "",
@@ -659,15 +674,23 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
                                 Callback<v1::ReevaluateTicketsResponse> done) {
   std::string service_id;
   std::string only_agreement;
+  // An unknown scope is NOT_FOUND, not a re-evaluation that finds nothing.
+  auto in_scope = [](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("scope: ", s.message()));
+  };
   if (absl::StartsWith(request.scope(), "services/")) {
     auto id = ParseName("scope", request.scope(), "services");
     if (!id.ok()) return done(id.status());
+    v1::GetServiceRequest get;
+    get.set_name(request.scope());
+    if (auto service = catalog_->GetService(get); !service.ok()) return done(in_scope(service.status()));
     service_id = *id;
   } else if (absl::StartsWith(request.scope(), "agreements/")) {
+    if (auto id = ParseName("scope", request.scope(), "agreements"); !id.ok()) return done(id.status());
     v1::GetAgreementRequest get;
     get.set_name(request.scope());
     auto agreement = catalog_->GetAgreement(get);
-    if (!agreement.ok()) return done(agreement.status());
+    if (!agreement.ok()) return done(in_scope(agreement.status()));
     service_id = IdOf(agreement->service());
     only_agreement = request.scope();
   } else {
@@ -675,10 +698,20 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
   }
   const absl::Time now = clock_->Now();
   auto response = std::make_shared<v1::ReevaluateTicketsResponse>();
+  // What the re-measured tickets newly crossed and completed, for the
+  // observer once the write commits (the body may run more than once).
+  struct News {
+    std::vector<v1::ThresholdCrossing> crossings;
+    std::vector<v1::SlaTimer> completions;
+    std::string service;
+    v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
+  };
+  auto news = std::make_shared<std::vector<News>>();
   Transact(
       store_,
-      [this, request, service_id, only_agreement, now, response](storage::Txn& txn) -> absl::Status {
+      [this, request, service_id, only_agreement, now, response, news](storage::Txn& txn) -> absl::Status {
         response->Clear();
+        news->clear();
         response->set_dry_run(request.dry_run());
         storage::ScanOptions scan;
         scan.prefix = keys::IndexPrefix("to", service_id);
@@ -717,26 +750,44 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
           *event.mutable_record_time() = ToProtoTime(now);
           event.mutable_reevaluated()->set_note(change);
           InsertEvent(std::move(event), record.mutable_ticket()->mutable_events());
-          std::vector<v1::ThresholdCrossing> crossings;
-          std::vector<v1::SlaTimer> completions;
+          News n;
           RETURN_IF_ERROR(
-              Persist(txn, record, before, now, Crossings::kAll, &crossings, &completions));
+              Persist(txn, record, before, now, Crossings::kAll, &n.crossings, &n.completions));
+          if (n.crossings.empty() && n.completions.empty()) continue;
+          n.service = record.ticket().service();
+          n.priority = record.ticket().priority();
+          news->push_back(std::move(n));
         }
         return absl::OkStatus();
       },
-      [response, done = std::move(done)](absl::Status s) {
+      [response, news, observer = observer_, done = std::move(done)](absl::Status s) {
         if (!s.ok()) return done(s);
+        for (const auto& n : *news) {
+          for (const auto& c : n.crossings) {
+            if (observer.crossing) observer.crossing(c, n.service, n.priority);
+          }
+          for (const auto& t : n.completions) {
+            if (observer.completion) observer.completion(t, n.service, n.priority);
+          }
+        }
         done(std::move(*response));
       });
 }
 
 void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::Outage> done) {
   const auto& o = request.outage();
+  const absl::Time now = clock_->Now();
   auto service = ParseName("outage.service", o.service(), "services");
   absl::Status valid = service.status();
   if (valid.ok()) valid = ValidateId("outage_id", request.outage_id());
   if (valid.ok()) valid = CheckEnum("outage.kind", v1::Outage::Kind_descriptor(), o.kind(), true);
   if (valid.ok() && !o.has_start_time()) valid = absl::InvalidArgumentError("outage.start_time is required");
+  if (valid.ok() && FromProtoTime(o.start_time()) > now + kMaxFutureSkew) {
+    valid = absl::InvalidArgumentError("outage.start_time is more than a day in the future");
+  }
+  if (valid.ok() && o.has_end_time() && FromProtoTime(o.end_time()) > now + kMaxFutureSkew) {
+    valid = absl::InvalidArgumentError("outage.end_time is more than a day in the future");
+  }
   if (valid.ok() && o.has_end_time() && FromProtoTime(o.end_time()) <= FromProtoTime(o.start_time())) {
     valid = absl::InvalidArgumentError("outage.end_time must be after outage.start_time");
   }
@@ -755,14 +806,28 @@ void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kTickets, key, &existing));
         v1::Outage next = request.outage();
         next.set_name(absl::StrCat("services/", service_id, "/outages/", request.outage_id()));
+        if (found && next.has_end_time()) {
+          // Closing: only the end is new; the outage keeps the start, kind
+          // and description it was recorded with. (A repeated close with the
+          // same end finds the outage as it would leave it.)
+          v1::Outage closed = existing;
+          *closed.mutable_end_time() = next.end_time();
+          next = std::move(closed);
+        }
         if (found) {
-          v1::Outage same = existing;
-          if (same.SerializeAsString() == next.SerializeAsString()) {
+          if (existing.SerializeAsString() == next.SerializeAsString()) {
             *out = existing;
             return absl::OkStatus();
           }
           if (existing.has_end_time()) {
             return absl::AlreadyExistsError(absl::StrCat("outage ", next.name(), " is already closed"));
+          }
+          if (next.has_end_time() && FromProtoTime(next.end_time()) <= FromProtoTime(next.start_time())) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("outage.end_time must be after the start_time of ", next.name(), " (",
+                             absl::FormatTime(absl::RFC3339_sec, FromProtoTime(next.start_time()),
+                                              absl::UTCTimeZone()),
+                             ")"));
           }
         }
         txn.batch().PutProto(Cf::kTickets, key, next);
@@ -907,7 +972,6 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
   if (agreement && agreement->availability_target() > 0) {
     const absl::Time until = std::min(end, now);
     std::vector<Span> unplanned, planned;
-    std::vector<absl::Duration> restore_times;
     storage::ScanOptions scan;
     scan.prefix = keys::OutagePrefix(IdOf(service));
     RETURN_IF_ERROR(store_->ForEach(Cf::kTickets, scan, [&](absl::string_view, absl::string_view value) {
@@ -920,13 +984,15 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
         planned.push_back({s, e});
       } else {
         unplanned.push_back({s, e});
-        restore_times.push_back(e - s);
       }
       return true;
     }));
+    // Overlapping unplanned outages are one interruption: the outage count,
+    // MTTR and MTBF are of the merged spans, like the downtime.
     const std::vector<Span> down = Union(unplanned);
-    absl::Duration downtime = absl::ZeroDuration();
-    for (const auto& s : down) downtime += s.end - s.start;
+    absl::Duration unplanned_downtime = absl::ZeroDuration();
+    for (const auto& s : down) unplanned_downtime += s.end - s.start;
+    absl::Duration downtime = unplanned_downtime;
     for (const auto& s : Subtract(Union(planned), down)) {
       downtime += calendar ? calendar->BusinessTimeBetween(s.start, s.end) : s.end - s.start;
     }
@@ -943,13 +1009,11 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
     *report.mutable_error_budget_remaining() = ToProtoDuration(budget - downtime);
     report.set_error_budget_remaining_percent(
         budget > absl::ZeroDuration() ? 100.0 * absl::FDivDuration(budget - downtime, budget) : 0);
-    report.set_outages(static_cast<int32_t>(restore_times.size()));
-    if (!restore_times.empty()) {
-      absl::Duration sum = absl::ZeroDuration();
-      for (auto d : restore_times) sum += d;
-      *report.mutable_mttr() = ToProtoDuration(sum / static_cast<int64_t>(restore_times.size()));
-      *report.mutable_mtbf() = ToProtoDuration(((until - start) - downtime) /
-                                               static_cast<int64_t>(restore_times.size()));
+    report.set_outages(static_cast<int32_t>(down.size()));
+    if (!down.empty()) {
+      const auto failures = static_cast<int64_t>(down.size());
+      *report.mutable_mttr() = ToProtoDuration(unplanned_downtime / failures);
+      *report.mutable_mtbf() = ToProtoDuration(((until - start) - downtime) / failures);
     }
   }
   return report;

@@ -6,6 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/status_macros.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -181,6 +182,44 @@ TEST(SchedulerTest, FailedHandlerLeavesTheEntryToRetryAndWritesNothing) {
   EXPECT_EQ(attempts, 2);
   EXPECT_TRUE(store->Get(Cf::kIndex, "effect/flaky").value().has_value());
   EXPECT_FALSE(scheduler.NextDue().value().has_value());
+}
+
+// A handler's run whose write does not commit (a write conflict, a failure)
+// leaves no effect; the run that commits leaves its effects, once.
+TEST(SchedulerTest, EffectsRunOnlyAfterTheFiringCommits) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  FakeClock clock(kT0);
+  Scheduler scheduler(store.get(), &clock);
+  scheduler.set_retry_delay(absl::Seconds(30));
+  int runs = 0;
+  std::vector<int> effects;
+  Store* raw = store.get();
+  scheduler.RegisterHandler("test", [&runs, &effects, raw](const ScheduledEntry& e, Txn& txn) {
+    const int run = ++runs;
+    e.AfterCommit([&effects, run] { effects.push_back(run); });
+    // The first run's read is overwritten before its write commits, which
+    // makes it run again; the second run fails; the third commits.
+    RETURN_IF_ERROR(txn.Get(Cf::kIndex, "contended").status());
+    if (run == 1) {
+      WriteBatch other;
+      other.Put(Cf::kIndex, "contended", "changed");
+      raw->Commit(std::move(other), [](absl::Status) {});
+    }
+    if (run == 2) return absl::UnavailableError("downstream not ready");
+    txn.batch().Put(Cf::kIndex, "effect/" + e.key, "1");
+    return absl::OkStatus();
+  });
+  ASSERT_OK(AddEntry(*store, kT0, "k"));
+
+  EXPECT_EQ(scheduler.FireDue().value(), 0);
+  EXPECT_EQ(runs, 2);
+  EXPECT_TRUE(effects.empty());
+  clock.Advance(absl::Seconds(30));
+  EXPECT_EQ(scheduler.FireDue().value(), 1);
+  EXPECT_EQ(runs, 3);
+  EXPECT_THAT(effects, ElementsAre(3));
+  EXPECT_TRUE(store->Get(Cf::kIndex, "effect/k").value().has_value());
 }
 
 TEST(SchedulerTest, EntryWithoutHandlerStays) {

@@ -363,6 +363,58 @@ TEST_F(TicketsTest, ReopenStartsANewResolutionCycleAndKeepsTheOld) {
   EXPECT_NEAR(r.combined().compliance_percent(), 200.0 / 3, 1e-9);
 }
 
+// A periodic update timer runs from the opening (or the last update) to the
+// next update: an update meets it and starts the next; none in time breaches it.
+TEST_F(TicketsTest, EachUpdateMeetsThePeriodicUpdateTimerAndStartsTheNext) {
+  {
+    // P1: response 1 h, resolution 4 h, an update every 2 h.
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    auto* t = update.mutable_agreement()->add_targets();
+    t->set_priority(v1::P1);
+    *t->mutable_first_response() = ToProtoDuration(absl::Hours(1));
+    *t->mutable_resolution() = ToProtoDuration(absl::Hours(4));
+    *t->mutable_periodic_update() = ToProtoDuration(absl::Hours(2));
+    update.mutable_update_mask()->add_paths("targets");
+    v1::Agreement a;
+    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  }
+  ASSERT_OK(Open("U-1", kT0));
+  v1::Ticket t;
+  ASSERT_OK(Event("U-1", "r", kT0 + absl::Minutes(30), Do("responded"), &t));
+  // The response is the first update.
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 1).stage(), v1::MET);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::PERIODIC_UPDATE, 1).elapsed()), absl::Minutes(30));
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 2).due_time()), kT0 + absl::Hours(2) + absl::Minutes(30));
+  clock_.Set(kT0 + absl::Hours(1) + absl::Minutes(30));
+  Fire();  // 50% of cycle 2.
+  ASSERT_OK(Event("U-1", "u", kT0 + absl::Hours(2), Do("update_sent"), &t));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 2).stage(), v1::MET);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::PERIODIC_UPDATE, 2).elapsed()), absl::Hours(1) + absl::Minutes(30));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 3).stage(), v1::RUNNING);
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 3).due_time()), kT0 + absl::Hours(4));
+  // No update by 12:00: cycle 3 breaches at its due instant.
+  clock_.Set(kT0 + absl::Hours(4));
+  Fire();
+  t = Get("U-1");
+  EXPECT_TRUE(Timer(t, v1::PERIODIC_UPDATE, 3).breached());
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 3).breach_time()), kT0 + absl::Hours(4));
+  EXPECT_THAT(Crossings(t, v1::PERIODIC_UPDATE),
+              ElementsAre(std::pair{50, kT0 + absl::Hours(1) + absl::Minutes(30)},
+                          std::pair{50, kT0 + absl::Hours(3)},
+                          std::pair{75, kT0 + absl::Hours(3) + absl::Minutes(30)},
+                          std::pair{100, kT0 + absl::Hours(4)}));
+  // A late update ends the breached cycle (still breached) and starts a fresh one.
+  ASSERT_OK(Event("U-1", "u2", kT0 + absl::Hours(4) + absl::Minutes(30), Do("update_sent"), &t));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 3).stage(), v1::BREACHED);
+  EXPECT_EQ(FromProtoDuration(Timer(t, v1::PERIODIC_UPDATE, 3).elapsed()), absl::Hours(2) + absl::Minutes(30));
+  EXPECT_EQ(Timer(t, v1::PERIODIC_UPDATE, 4).stage(), v1::RUNNING);
+  EXPECT_FALSE(Timer(t, v1::PERIODIC_UPDATE, 4).breached());
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 4).due_time()),
+            kT0 + absl::Hours(6) + absl::Minutes(30));
+}
+
 TEST_F(TicketsTest, BadEventsAreRefusedNamingTheFieldAndWriteNothing) {
   EXPECT_THAT(Event("T-7", "x", kT0, Do("responded")),
               StatusIs(StatusCode::NOT_FOUND, HasSubstr("tickets/T-7")));
@@ -450,6 +502,119 @@ TEST_F(TicketsTest, ComplianceReportArithmeticAndOpenRisk) {
   EXPECT_THAT(names, ElementsAre("tickets/C-0", "tickets/C-2", "tickets/C-3"));
 }
 
+// Quarters and years are calendar ones in the report's zone.
+TEST_F(TicketsTest, QuarterAndYearReportsCountTheirCalendarPeriods) {
+  // First responses completed on Wednesday 30 September 23:30 (Q3), Thursday
+  // 1 October 00:10 (Q4) and Monday 2 November 08:20 (Q4), all met.
+  const absl::Time october = absl::FromCivil(absl::CivilDay(2026, 10, 1), absl::UTCTimeZone());
+  ASSERT_OK(Open("Q-1", october - absl::Hours(1)));
+  ASSERT_OK(Event("Q-1", "r", october - absl::Minutes(30), Do("responded")));
+  ASSERT_OK(Open("Q-2", october));
+  ASSERT_OK(Event("Q-2", "r", october + absl::Minutes(10), Do("responded")));
+  ASSERT_OK(Open("Q-3", kT0));
+  ASSERT_OK(Event("Q-3", "r", kT0 + absl::Minutes(20), Do("responded")));
+  auto report = [&](v1::GetComplianceReportRequest::Period period, absl::Time at) {
+    grpc::ClientContext ctx;
+    v1::GetComplianceReportRequest request;
+    request.set_scope("agreements/gold");
+    request.set_period(period);
+    *request.mutable_at_time() = ToProtoTime(at);
+    v1::ComplianceReport r;
+    EXPECT_OK(stub_->GetComplianceReport(&ctx, request, &r));
+    return r;
+  };
+  const auto utc = absl::UTCTimeZone();
+  v1::ComplianceReport r = report(v1::GetComplianceReportRequest::QUARTER, kT0);
+  EXPECT_EQ(FromProtoTime(r.start_time()), october);
+  EXPECT_EQ(FromProtoTime(r.end_time()), absl::FromCivil(absl::CivilDay(2027, 1, 1), utc));
+  EXPECT_EQ(r.response().completed(), 2);
+  r = report(v1::GetComplianceReportRequest::QUARTER, october - absl::Minutes(1));
+  EXPECT_EQ(FromProtoTime(r.start_time()), absl::FromCivil(absl::CivilDay(2026, 7, 1), utc));
+  EXPECT_EQ(FromProtoTime(r.end_time()), october);
+  EXPECT_EQ(r.response().completed(), 1);
+  r = report(v1::GetComplianceReportRequest::YEAR, kT0);
+  EXPECT_EQ(FromProtoTime(r.start_time()), absl::FromCivil(absl::CivilDay(2026, 1, 1), utc));
+  EXPECT_EQ(FromProtoTime(r.end_time()), absl::FromCivil(absl::CivilDay(2027, 1, 1), utc));
+  EXPECT_EQ(r.response().completed(), 3);
+  EXPECT_EQ(r.response().met(), 3);
+  EXPECT_EQ(report(v1::GetComplianceReportRequest::YEAR, absl::FromCivil(absl::CivilDay(2025, 12, 31), utc))
+                .response()
+                .completed(),
+            0);
+}
+
+// A rolling window of N days is N whole days ending with the day of at_time.
+TEST_F(TicketsTest, ARollingWindowCoversExactlyItsDays) {
+  const absl::Time monday = kT0 - absl::Hours(8);  // 2026-11-02 00:00 UTC.
+  // First responses completed, one per day: Sunday 25 October (breached,
+  // 2 h for 1 h), Monday 26 October, Sunday 1 November late in the evening,
+  // Monday 2 November (today).
+  struct Completion {
+    std::string id;
+    absl::Time open;
+    absl::Duration response;
+  };
+  const Completion completions[] = {
+      {"W-1", monday - absl::Hours(24 * 8) + absl::Hours(10), absl::Hours(2)},
+      {"W-2", monday - absl::Hours(24 * 7) + absl::Hours(10), absl::Minutes(10)},
+      {"W-3", monday - absl::Hours(1), absl::Minutes(30)},
+      {"W-4", kT0, absl::Minutes(20)},
+  };
+  for (const auto& c : completions) {
+    ASSERT_OK(Open(c.id, c.open));
+    ASSERT_OK(Event(c.id, "r", c.open + c.response, Do("responded")));
+  }
+  clock_.Set(monday + absl::Hours(12));
+  auto rolling = [&](int days) {
+    grpc::ClientContext ctx;
+    v1::GetComplianceReportRequest request;
+    request.set_scope("services/email");
+    request.set_period(v1::GetComplianceReportRequest::ROLLING);
+    request.set_rolling_days(days);
+    v1::ComplianceReport report;
+    EXPECT_OK(stub_->GetComplianceReport(&ctx, request, &report));
+    return report;
+  };
+  // 1 day: today only (W-4), not Sunday evening (W-3), within the last 24 hours.
+  v1::ComplianceReport r = rolling(1);
+  EXPECT_EQ(FromProtoTime(r.start_time()), monday);
+  EXPECT_EQ(FromProtoTime(r.end_time()), monday + absl::Hours(24));
+  EXPECT_EQ(r.response().completed(), 1);
+  EXPECT_EQ(r.response().met(), 1);
+  // 7 days: 27 October to today (W-3, W-4), not Monday 26 October.
+  r = rolling(7);
+  EXPECT_EQ(FromProtoTime(r.start_time()), monday - absl::Hours(24 * 6));
+  EXPECT_EQ(r.response().completed(), 2);
+  EXPECT_EQ(r.response().met(), 2);
+  // 8 days: from 26 October (W-2 too); 9: from 25 October (W-1, breached).
+  EXPECT_EQ(rolling(8).response().completed(), 3);
+  r = rolling(9);
+  EXPECT_EQ(FromProtoTime(r.start_time()), monday - absl::Hours(24 * 8));
+  EXPECT_EQ(r.response().completed(), 4);
+  EXPECT_EQ(r.response().met(), 3);
+  EXPECT_EQ(r.response().breached(), 1);
+  EXPECT_NEAR(r.response().compliance_percent(), 75, 1e-9);
+}
+
+TEST_F(TicketsTest, ListTicketsRefusesAnEmptyOpenTimeRange) {
+  ASSERT_OK(Open("L-2", kT0));
+  auto list = [&](absl::Time after, absl::Time before, v1::ListTicketsResponse* out) {
+    grpc::ClientContext ctx;
+    v1::ListTicketsRequest request;
+    *request.mutable_open_after() = ToProtoTime(after);
+    *request.mutable_open_before() = ToProtoTime(before);
+    return stub_->ListTickets(&ctx, request, out);
+  };
+  v1::ListTicketsResponse listed;
+  EXPECT_THAT(list(kT0 + absl::Hours(1), kT0 - absl::Hours(1), &listed),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("open_before")));
+  EXPECT_THAT(list(kT0, kT0, &listed), StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("open_before")));
+  // [kT0, kT0 + 1 µs) holds the ticket opened at kT0.
+  ASSERT_OK(list(kT0, kT0 + absl::Microseconds(1), &listed));
+  ASSERT_EQ(listed.tickets_size(), 1);
+  EXPECT_EQ(listed.tickets(0).name(), "tickets/L-2");
+}
+
 TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHours) {
   // The availability target is measured on office hours for planned work.
   grpc::ClientContext ctx;
@@ -471,6 +636,8 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
     return stub_->RecordOutage(&c, request, &out);
   };
   const absl::Time monday = kT0 - absl::Hours(8);  // 2026-11-02 00:00 UTC.
+  // Recorded on Sunday, once they are over (times more than a day ahead are refused).
+  clock_.Set(monday + absl::Hours(24 * 6));
   ASSERT_OK(outage("a", monday + absl::Hours(10), monday + absl::Hours(11), v1::Outage::UNPLANNED));
   ASSERT_OK(outage("b", monday + absl::Hours(10) + absl::Minutes(30), monday + absl::Hours(11) + absl::Minutes(30),
                    v1::Outage::UNPLANNED));
@@ -491,8 +658,66 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
   EXPECT_NEAR(r.availability_percent(), 100.0 * (1 - 2.5 / 720), 1e-9);
   EXPECT_EQ(FromProtoDuration(r.error_budget()), period * 0.001);
   EXPECT_EQ(FromProtoDuration(r.error_budget_remaining()), period * 0.001 - absl::Minutes(150));
-  EXPECT_EQ(r.outages(), 2);
-  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Hours(1));
+  // a and b overlap: one interruption of 10:00-11:30, restored in 1 h 30.
+  // Between failures: the 720 h of November less the 2 h 30 of downtime.
+  EXPECT_EQ(r.outages(), 1);
+  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Minutes(90));
+  EXPECT_EQ(FromProtoDuration(r.mtbf()), absl::Hours(720) - absl::Minutes(150));
+}
+
+// An open outage is closed by the same outage_id with an end_time: the
+// close sets the end and keeps what the outage was recorded with.
+TEST_F(TicketsTest, ClosingAnOpenOutageKeepsWhatItWasRecordedWith) {
+  auto record = [&](const std::string& id, absl::Time start, std::optional<absl::Time> end,
+                    v1::Outage::Kind kind, const std::string& description, v1::Outage* out) {
+    grpc::ClientContext ctx;
+    v1::RecordOutageRequest request;
+    request.set_outage_id(id);
+    request.mutable_outage()->set_service("services/email");
+    *request.mutable_outage()->mutable_start_time() = ToProtoTime(start);
+    if (end) *request.mutable_outage()->mutable_end_time() = ToProtoTime(*end);
+    request.mutable_outage()->set_kind(kind);
+    request.mutable_outage()->set_description(description);
+    return stub_->RecordOutage(&ctx, request, out);
+  };
+  v1::Outage o;
+  // Times more than a day ahead are refused, naming the field.
+  EXPECT_THAT(record("far", kT0 + absl::Hours(25), std::nullopt, v1::Outage::UNPLANNED, "", &o),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.start_time")));
+  EXPECT_THAT(record("far", kT0, kT0 + absl::Hours(25), v1::Outage::UNPLANNED, "", &o),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.end_time")));
+
+  ASSERT_OK(record("x", kT0 - absl::Hours(1), std::nullopt, v1::Outage::UNPLANNED, "mail down", &o));
+  EXPECT_FALSE(o.has_end_time());
+  // The closing request's start, kind and description are not taken.
+  ASSERT_OK(record("x", kT0 - absl::Minutes(30), kT0 + absl::Minutes(30), v1::Outage::DEGRADED, "", &o));
+  EXPECT_EQ(o.name(), "services/email/outages/x");
+  EXPECT_EQ(FromProtoTime(o.start_time()), kT0 - absl::Hours(1));
+  EXPECT_EQ(FromProtoTime(o.end_time()), kT0 + absl::Minutes(30));
+  EXPECT_EQ(o.kind(), v1::Outage::UNPLANNED);
+  EXPECT_EQ(o.description(), "mail down");
+  // The same close again is a retry; another end is refused.
+  v1::Outage again;
+  ASSERT_OK(record("x", kT0 - absl::Minutes(30), kT0 + absl::Minutes(30), v1::Outage::DEGRADED, "", &again));
+  EXPECT_EQ(again.SerializeAsString(), o.SerializeAsString());
+  EXPECT_THAT(record("x", kT0 - absl::Hours(1), kT0 + absl::Hours(1), v1::Outage::UNPLANNED, "mail down", &o),
+              StatusIs(StatusCode::ALREADY_EXISTS, HasSubstr("already closed")));
+
+  // A close that ends before the recorded start is refused (although it ends
+  // after its own start_time) and leaves the outage open.
+  ASSERT_OK(record("y", kT0 - absl::Minutes(30), std::nullopt, v1::Outage::UNPLANNED, "", &o));
+  EXPECT_THAT(record("y", kT0 - absl::Hours(3), kT0 - absl::Hours(1), v1::Outage::UNPLANNED, "", &o),
+              StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("outage.end_time")));
+  ASSERT_OK(record("y", kT0 - absl::Minutes(30), kT0, v1::Outage::UNPLANNED, "", &o));
+  EXPECT_EQ(FromProtoTime(o.start_time()), kT0 - absl::Minutes(30));
+
+  // November: x (07:00-08:30) and y (07:30-08:00) are one interruption of
+  // 1 h 30; nothing of the refused outages was written.
+  clock_.Set(kT0 + absl::Hours(24 * 40));
+  const v1::ComplianceReport r = Report("services/email", kT0);
+  EXPECT_EQ(r.outages(), 1);
+  EXPECT_EQ(FromProtoDuration(r.downtime()), absl::Minutes(90));
+  EXPECT_EQ(FromProtoDuration(r.mttr()), absl::Minutes(90));
 }
 
 TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAsked) {
@@ -510,6 +735,44 @@ TEST_F(TicketsTest, ReevaluationMovesOpenTicketsToTheCurrentRevisionOnlyWhenAske
   EXPECT_EQ(Timer(t, v1::FIRST_RESPONSE).revision(), 2);
   EXPECT_TRUE(t.events(t.events_size() - 1).has_reevaluated());
   EXPECT_EQ(reevaluate(true).changes_size(), 0);
+}
+
+// A re-evaluation that records a crossing counts it in the metrics, once
+// its write has committed.
+TEST_F(TicketsTest, ReevaluationCountsTheCrossingsItRecords) {
+  ASSERT_OK(Open("R-3", kT0));
+  for (int minutes : {30, 45}) {  // 50% and 75% of the 1 h response.
+    clock_.Set(kT0 + absl::Minutes(minutes));
+    Fire();
+  }
+  ASSERT_EQ(Crossings(Get("R-3"), v1::FIRST_RESPONSE).size(), 2u);
+  const std::string warnings =
+      R"(rapport_sla_threshold_crossings_total{priority="P1",service="email",timer="FIRST_RESPONSE",type="warning"} )";
+  EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "2"));
+  ASSERT_EQ(NewGoldRevision(), 2);  // A warning at 90%: 54 min.
+  clock_.Set(kT0 + absl::Minutes(55));
+  EXPECT_EQ(Reevaluate("services/email", /*dry_run=*/true).changes_size(), 1);
+  EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "2"));
+  EXPECT_EQ(Reevaluate("services/email", /*dry_run=*/false).changes_size(), 1);
+  EXPECT_THAT(Crossings(Get("R-3"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}, std::pair{75, kT0 + absl::Minutes(45)},
+                          std::pair{90, kT0 + absl::Minutes(54)}));
+  EXPECT_THAT(server_->metrics().Render(), HasSubstr(warnings + "3"));
+}
+
+TEST_F(TicketsTest, ReevaluatingAnUnknownScopeIsNotFound) {
+  ASSERT_OK(Open("R-4", kT0));
+  ASSERT_EQ(NewGoldRevision(), 2);
+  for (const std::string scope : {"services/fax", "agreements/silver"}) {
+    grpc::ClientContext ctx;
+    v1::ReevaluateTicketsRequest request;
+    request.set_scope(scope);
+    v1::ReevaluateTicketsResponse response;
+    EXPECT_THAT(stub_->ReevaluateTickets(&ctx, request, &response),
+                StatusIs(StatusCode::NOT_FOUND, ::testing::AllOf(HasSubstr("scope"), HasSubstr(scope))));
+  }
+  // Nothing was re-measured.
+  EXPECT_EQ(Timer(Get("R-4"), v1::FIRST_RESPONSE).revision(), 1);
 }
 
 // The indexes of a ticket are written once, when it opens; the open-ticket
