@@ -939,8 +939,10 @@ absl::Status Escalations::OnScheduled(const storage::ScheduledEntry& entry, stor
     OpenAtLevel(e, now);
   }
   RETURN_IF_ERROR(Write(txn, before, e, step, now));
-  if (observer_.auto_change && step.action() != Action::EXHAUSTED)
-    observer_.auto_change(step.action());
+  // Counted once the step is written: this body may run again on a conflict.
+  if (observer_.auto_change && step.action() != Action::EXHAUSTED) {
+    entry.AfterCommit([this, action = step.action()] { observer_.auto_change(action); });
+  }
   return absl::OkStatus();
 }
 

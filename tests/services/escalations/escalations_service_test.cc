@@ -565,6 +565,22 @@ TEST_F(EscalationsTest, AReopenedExhaustedEscalationWaitsAndMovesAgain) {
   EXPECT_EQ(e.timeline(e.timeline_size() - 1).action(), Action::REPEATED);
 }
 
+TEST_F(EscalationsTest, AutomaticStepsAreCountedOnceTheyAreWritten) {
+  std::vector<Action::Action> counted;
+  Escalations::Observer observer;
+  observer.auto_change = [&counted](Action::Action action) { counted.push_back(action); };
+  domain_->SetObserver(std::move(observer));
+  ASSERT_OK(Create("e").status());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Fire(), 1);
+  EXPECT_THAT(counted, ElementsAre(Action::AUTO_ESCALATED));
+  // (That a rerun body or a failed firing counts nothing is the scheduler's
+  // AfterCommit contract: SchedulerTest.EffectsRunOnlyAfterTheFiringCommits.)
+  clock_.Advance(absl::Minutes(20));
+  EXPECT_EQ(Fire(), 1);
+  EXPECT_THAT(counted, ElementsAre(Action::AUTO_ESCALATED, Action::AUTO_ESCALATED));
+}
+
 TEST_F(EscalationsTest, AcknowledgedEscalationDoesNotMove) {
   ASSERT_OK(Create("e").status());
   ASSERT_OK(Op("ack", "e").status());
