@@ -40,7 +40,8 @@ ABSL_FLAG(std::string, health_bands, "50,75",
           "between.");
 ABSL_FLAG(std::string, default_escalation_policy, "",
           "escalation_policies/{id} for the escalations that SLA warnings and breaches open when "
-          "their agreement asks; empty: SLA crossings open no escalations.");
+          "their agreement asks; empty: SLA crossings open no escalations. While it names no "
+          "existing policy, crossings, complaints and answers are recorded without one (logged).");
 ABSL_FLAG(bool, escalate_detractors, false,
           "A detractor's survey answer with a comment also opens an escalation (source "
           "LOW_SATISFACTION) under --default_escalation_policy, in the answer's own write.");
