@@ -442,7 +442,10 @@ absl::Status Escalations::Write(storage::Txn& txn, const v1::Escalation& before,
 }
 
 void Escalations::Observe(const Before& before, const v1::Escalation& after) const {
-  const absl::Time created = FromProtoTime(after.create_time());
+  // The clocks stop while it is held (only an acknowledged or open
+  // escalation can be, so the holds so far all came before this step).
+  const absl::Time created =
+      FromProtoTime(after.create_time()) + FromProtoDuration(after.held_duration());
   if (observer_.acknowledged && !before.acknowledged && after.has_acknowledge_time()) {
     observer_.acknowledged(
         absl::ToDoubleSeconds(FromProtoTime(after.acknowledge_time()) - created));
@@ -808,6 +811,9 @@ void Escalations::Resume(const v1::ResumeEscalationRequest& request, absl::strin
             *e.mutable_retrigger_time() = due;
           }
         }
+        *e.mutable_held_duration() = ToProtoDuration(
+            FromProtoDuration(e.held_duration()) +
+            std::max(absl::ZeroDuration(), now - FromProtoTime(e.hold_time())));
         e.clear_held_state();
         e.clear_held_remaining();
         e.clear_hold_reason();
@@ -1014,7 +1020,10 @@ absl::StatusOr<OpenSummary> Escalations::Summarize(absl::string_view relationshi
           summary.highest_severity =
               std::min(summary.highest_severity, static_cast<int>(e.severity()));
         }
-        summary.oldest_age = std::max(summary.oldest_age, now - FromProtoTime(e.create_time()));
+        absl::Duration held = FromProtoDuration(e.held_duration());
+        if (e.state() == State::ON_HOLD) held += now - FromProtoTime(e.hold_time());
+        summary.oldest_age =
+            std::max(summary.oldest_age, now - FromProtoTime(e.create_time()) - held);
         return true;
       }));
   RETURN_IF_ERROR(error);

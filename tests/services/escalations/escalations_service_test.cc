@@ -618,6 +618,33 @@ TEST_F(EscalationsTest, HoldStopsTheClockAndResumeContinuesIt) {
   EXPECT_EQ(e.level(), 1);
 }
 
+TEST_F(EscalationsTest, TimeOnHoldIsKeptAndLeftOutOfTheTimesToAcknowledgeAndResolve) {
+  std::vector<double> acknowledged, resolved;
+  Escalations::Observer observer;
+  observer.acknowledged = [&](double seconds) { acknowledged.push_back(seconds); };
+  observer.resolved = [&](double seconds) { resolved.push_back(seconds); };
+  domain_->SetObserver(std::move(observer));
+  ASSERT_OK(Create("e").status());
+  clock_.Advance(absl::Minutes(4));
+  ASSERT_OK(Op("hold", "e").status());
+  clock_.Advance(absl::Hours(3));
+  ASSERT_OK_AND_ASSIGN(Esc e, Op("resume", "e"));
+  EXPECT_EQ(FromProtoDuration(e.held_duration()), absl::Hours(3));
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK(Op("ack", "e").status());
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_OK(Op("hold", "e").status());
+  clock_.Advance(absl::Hours(2));
+  ASSERT_OK_AND_ASSIGN(e, Op("resume", "e"));
+  EXPECT_EQ(FromProtoDuration(e.held_duration()), absl::Hours(5));
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_OK(Op("resolve", "e").status());
+  // Acknowledged 5 minutes of running clock after it was opened; resolved
+  // 5 + 10 + 5 = 20.
+  EXPECT_THAT(acknowledged, ElementsAre(5 * 60.0));
+  EXPECT_THAT(resolved, ElementsAre(20 * 60.0));
+}
+
 // Business hours 09:00-17:00 UTC every day, the arithmetic done the slow way.
 Escalations::BusinessHours OfficeHours() {
   const auto open_of = [](absl::Time t) {
