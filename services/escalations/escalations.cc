@@ -979,7 +979,7 @@ absl::Status Escalations::OpenInTxn(storage::Txn& txn, const OpenRequest& r, abs
   RETURN_IF_ERROR(ValidateEscalation(e));
   const std::string id = IdForSource(r.source_key);
   ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kEscalations, keys::Escalation(id)));
-  if (existing) return absl::OkStatus();  // This source opened it already.
+  if (existing) return OpenAgainInTxn(txn, r, *existing, now);
   if (admit_relationship_) {
     RETURN_IF_ERROR(admit_relationship_(txn, "relationship", IdOf(e.relationship())));
   }
@@ -996,6 +996,33 @@ absl::Status Escalations::OpenInTxn(storage::Txn& txn, const OpenRequest& r, abs
   RETURN_IF_ERROR(Write(txn, v1::Escalation(), e, entry, now));
   if (observer_.opened) observer_.opened(e.source(), e.severity());
   return absl::OkStatus();
+}
+
+absl::Status Escalations::OpenAgainInTxn(storage::Txn& txn, const OpenRequest& r,
+                                         absl::string_view existing, absl::Time now) const {
+  if (r.source != v1::Escalation::SLA_BREACH) return absl::OkStatus();  // Opened already.
+  v1::Escalation e;
+  if (!e.ParseFromArray(existing.data(), static_cast<int>(existing.size()))) {
+    return absl::DataLossError("escalation record does not parse");
+  }
+  if (e.source() != v1::Escalation::SLA_WARNING) return absl::OkStatus();  // Marked already.
+  if (!IsOpen(e.state())) {
+    // The warning's escalation was dealt with; the breach is news.
+    OpenRequest again = r;
+    again.source_key = absl::StrCat(r.source_key, "|breach");
+    return OpenInTxn(txn, again, now);
+  }
+  const v1::Escalation before = FieldsBefore(e);
+  e.set_source(v1::Escalation::SLA_BREACH);
+  // SEV1 is the highest.
+  if (r.severity != v1::SEVERITY_UNSPECIFIED && r.severity < e.severity()) {
+    e.set_severity(r.severity);
+  }
+  v1::EscalationTimelineEntry entry;
+  entry.set_actor(kSystemActor);
+  entry.set_action(Action::BREACHED);
+  entry.set_note(r.title);
+  return Write(txn, before, e, entry, now);
 }
 
 absl::StatusOr<OpenSummary> Escalations::Summarize(absl::string_view relationship_id,

@@ -191,12 +191,17 @@ class Escalations final {
   // caller's batch, so the escalation exists exactly when the caller's
   // write commits). The id is derived from source_key: a second call for
   // the same source (a retry, a re-evaluation, a rerun transaction) finds
-  // it and writes nothing. Errors: INVALID_ARGUMENT (a field of `request`,
+  // it and writes nothing, except that an SLA_BREACH for an SLA_WARNING's
+  // escalation marks it BREACHED if it is still open (one escalation per
+  // ticket and timer), or opens another if it is not. Errors: INVALID_ARGUMENT (a field of `request`,
   // named); FAILED_PRECONDITION (no policy given and no default);
   // NOT_FOUND (the policy). The caller's batch is then unusable for the
   // escalation but the caller may still commit its own changes.
   // Observer::opened is called inside the transaction.
   absl::Status OpenInTxn(storage::Txn& txn, const OpenRequest& request, absl::Time now) const;
+  // What OpenInTxn does when `source_key`'s escalation exists as `existing`.
+  absl::Status OpenAgainInTxn(storage::Txn& txn, const OpenRequest& request,
+                              absl::string_view existing, absl::Time now) const;
   // The id OpenInTxn gives the escalation of `source_key`.
   static std::string IdForSource(absl::string_view source_key);
 

@@ -364,8 +364,10 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
       const v1::EscalationRule& rule = c.threshold() == 100 ? snapshot.on_breach() : snapshot.on_warning();
       if (!rule.open_escalation()) continue;
       EscalationOpening opening;
+      // One escalation per ticket, agreement, timer and cycle: a breach
+      // after a warning marks the warning's escalation (OpenInTxn).
       opening.source_key = absl::StrCat("sla|", ticket.name(), "|", c.agreement(), "|",
-                                        v1::TimerKind_Name(c.kind()), "|", c.cycle(), "|", c.threshold());
+                                        v1::TimerKind_Name(c.kind()), "|", c.cycle());
       opening.breach = c.threshold() == 100;
       opening.relationship = ticket.relationship();
       opening.service = ticket.service();

@@ -872,6 +872,37 @@ TEST_F(EscalationsTest, ListFiltersAndPages) {
 
 // -------------------------------------------------------- other services' API
 
+TEST_F(EscalationsTest, ABreachAfterTheWarningsEscalationWasResolvedOpensAnother) {
+  domain_->SetDefaultPolicy("escalation_policies/oncall");
+  OpenRequest open;
+  open.source_key = "sla|tickets/42|agreements/gold|RESOLUTION|1";
+  open.source = Esc::SLA_WARNING;
+  open.relationship = "relationships/acme";
+  open.ticket = "tickets/42";
+  open.title = "RESOLUTION at 75% on tickets/42";
+  open.severity = v1::SEV3;
+  auto run = [&](const OpenRequest& r) {
+    return store_->TransactSync([&](storage::Txn& txn) { return domain_->OpenInTxn(txn, r, kT0); });
+  };
+  ASSERT_OK(run(open));
+  const std::string warned = Escalations::IdForSource(open.source_key);
+  ASSERT_OK(Op("ack", warned).status());
+  ASSERT_OK(Op("resolve", warned).status());
+  OpenRequest breach = open;
+  breach.source = Esc::SLA_BREACH;
+  breach.title = "RESOLUTION breached on tickets/42";
+  breach.severity = v1::SEV2;
+  ASSERT_OK(run(breach));
+  ASSERT_OK(run(breach));  // Once.
+  ASSERT_OK_AND_ASSIGN(Esc resolved, Get(warned));
+  EXPECT_EQ(resolved.state(), Esc::RESOLVED);
+  EXPECT_EQ(resolved.source(), Esc::SLA_WARNING);
+  ASSERT_OK_AND_ASSIGN(Esc opened, Get(Escalations::IdForSource(open.source_key + "|breach")));
+  EXPECT_EQ(opened.source(), Esc::SLA_BREACH);
+  EXPECT_EQ(opened.severity(), v1::SEV2);
+  EXPECT_EQ(opened.state(), Esc::OPEN);
+}
+
 TEST_F(EscalationsTest, OpenInTxnOpensOnePerSourceAndSummarizes) {
   OpenRequest open;
   open.source_key = "sla|tickets/42|agreements/gold|RESOLUTION|1|100";

@@ -958,6 +958,84 @@ TEST_F(TicketsTest, AnSlaBreachOpensOneEscalationInTheSameWrite) {
               StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("open escalations")));
 }
 
+TEST_F(TicketsTest, AWarningThenABreachOfOneTimerMakeOneEscalation) {
+  auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
+  {
+    grpc::ClientContext ctx;
+    v1::CreateEscalationPolicyRequest request;
+    request.set_policy_id("sla");
+    request.mutable_policy()->set_display_name("SLA duty");
+    auto* level = request.mutable_policy()->add_levels();
+    level->set_name("service desk");
+    level->add_targets("team:service-desk");
+    *level->mutable_ack_wait() = ToProtoDuration(absl::Hours(2));
+    v1::EscalationPolicy policy;
+    ASSERT_OK(escalations->CreateEscalationPolicy(&ctx, request, &policy));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    update.mutable_agreement()->mutable_on_warning()->set_open_escalation(true);
+    update.mutable_agreement()->mutable_on_warning()->set_severity(v1::SEV3);
+    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
+    update.mutable_agreement()->mutable_on_breach()->set_severity(v1::SEV2);
+    update.mutable_update_mask()->add_paths("on_warning");
+    update.mutable_update_mask()->add_paths("on_breach");
+    v1::Agreement a;
+    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  }
+  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id("acme");
+    request.mutable_relationship()->set_display_name("Acme");
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship r;
+    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+  }
+  ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
+    e->mutable_opened()->set_relationship("relationships/acme");
+    e->mutable_opened()->set_service("services/email");
+    e->mutable_opened()->set_priority(v1::P1);
+  }));
+  auto list = [&] {
+    grpc::ClientContext ctx;
+    v1::ListEscalationsRequest request;
+    request.set_relationship("relationships/acme");
+    v1::ListEscalationsResponse response;
+    EXPECT_OK(escalations->ListEscalations(&ctx, request, &response));
+    return response;
+  };
+  // P1: first response in 1h, warnings at 50% and 75%.
+  clock_.Set(kT0 + absl::Minutes(30));
+  Fire();
+  auto opened = list();
+  ASSERT_EQ(opened.escalations_size(), 1);
+  EXPECT_EQ(opened.escalations(0).source(), v1::Escalation::SLA_WARNING);
+  EXPECT_EQ(opened.escalations(0).severity(), v1::SEV3);
+  clock_.Set(kT0 + absl::Minutes(45));
+  Fire();
+  clock_.Set(kT0 + absl::Hours(1));  // The response breach.
+  Fire();
+  Fire();
+  opened = list();
+  ASSERT_EQ(opened.escalations_size(), 1);
+  const v1::Escalation& e = opened.escalations(0);
+  EXPECT_EQ(e.source(), v1::Escalation::SLA_BREACH);
+  EXPECT_EQ(e.severity(), v1::SEV2);
+  int breached = 0;
+  for (const auto& t : e.timeline()) {
+    if (t.action() == v1::EscalationTimelineEntry::BREACHED) {
+      ++breached;
+      EXPECT_EQ(t.actor(), "system");
+      EXPECT_THAT(t.note(), HasSubstr("breached"));
+    }
+  }
+  EXPECT_EQ(breached, 1);
+}
+
 TEST_F(TicketsTest, ABreachWhosePolicyIsMissingIsRecordedWithoutAnEscalation) {
   // The agreement asks for an escalation, but the default policy was never
   // created: the breach is still recorded at its instant and the ticket
