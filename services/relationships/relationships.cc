@@ -537,6 +537,16 @@ void Relationships::UpdateRelationship(const v1::UpdateRelationshipRequest& requ
         }
         *next.mutable_update_time() = ToProtoTime(std::max(now, FromProtoTime(current.update_time())));
         next.set_etag(NextEtag(current.etag()));
+        if (next.tier() != current.tier()) {
+          // The last health score moves to the new tier's average at once.
+          const std::string health_key = keys::Record(keys::kHealth, id);
+          internal::v1::HealthSnapshot snapshot;
+          ASSIGN_OR_RETURN(bool scored, txn.GetProto(Cf::kRelationships, health_key, &snapshot));
+          if (scored) {
+            snapshot.set_tier(next.tier());
+            txn.batch().PutProto(Cf::kRelationships, health_key, snapshot);
+          }
+        }
         WriteRelationship(txn, current, next);
         *out = std::move(next);
         return absl::OkStatus();

@@ -22,6 +22,7 @@ using ::grpc::StatusCode;
 using ::rapport::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1795000000);  // 2026-11-18.
@@ -740,6 +741,16 @@ TEST_F(RelationshipServiceTest, HealthFromInteractionsWithTrend) {
   EXPECT_THAT(page, HasSubstr("rapport_complaints_total 2"));
   EXPECT_THAT(page, HasSubstr("rapport_compliments_total 1"));
   EXPECT_THAT(page, HasSubstr(R"(rapport_relationship_health_average{tier="STANDARD"})"));
+
+  // A tier change moves the last score to the new tier's average at once.
+  v1::Relationship strategic;
+  strategic.set_name("relationships/acme");
+  strategic.set_tier(v1::Relationship::STRATEGIC);
+  v1::Relationship updated;
+  ASSERT_OK(Update(strategic, {"tier"}, &updated));
+  const std::string after = server_->metrics().Render();
+  EXPECT_THAT(after, HasSubstr(R"(rapport_relationship_health_average{tier="STRATEGIC"})"));
+  EXPECT_THAT(after, Not(HasSubstr(R"(rapport_relationship_health_average{tier="STANDARD"})")));
 }
 
 class RelationshipPagingTest : public RelationshipServiceTest {
