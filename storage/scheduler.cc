@@ -110,14 +110,17 @@ absl::StatusOr<int> Scheduler::FireDue() {
         pending.DecrementCount();
         continue;
       }
+      // By value: the body runs again on a write conflict, after this loop
+      // has moved on (a reference to `handler` would dangle then).
+      const ScheduleHandler* run = &handler->second;
       store_->Transact(
-          [&encoded, &entry, &handler](Txn& txn) -> absl::Status {
+          [&encoded, &entry, run](Txn& txn) -> absl::Status {
             // Only the effects of the run that commits are kept.
             entry.effects->clear();
             // Still pending? Another firing or a service may have removed it.
             ASSIGN_OR_RETURN(auto current, txn.Get(Cf::kSchedule, encoded));
             if (!current) return absl::OkStatus();
-            RETURN_IF_ERROR(handler->second(entry, txn));
+            RETURN_IF_ERROR((*run)(entry, txn));
             txn.batch().Delete(Cf::kSchedule, encoded);
             return absl::OkStatus();
           },
