@@ -660,10 +660,15 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   // Withdrawing the answer removes the feedback logged from it, in the same
   // write. An escalation opened from it still quotes the comment (in its
   // description and the change log): escalations cannot redact yet.
-  sat->SetWithdrawalHook([rel](storage::Txn& txn, const v1::Response& response) -> absl::Status {
+  sat->SetWithdrawalHook([rel, esc, clock = config.clock](
+                             storage::Txn& txn, const v1::Response& response) -> absl::Status {
     if (response.relationship().empty()) return absl::OkStatus();
-    return rel->DeleteInteractionInTxn(txn, response.relationship(),
-                                       FeedbackInteractionId(response.name()));
+    RETURN_IF_ERROR(rel->DeleteInteractionInTxn(txn, response.relationship(),
+                                                FeedbackInteractionId(response.name())));
+    return esc->RedactInTxn(txn, absl::StrCat("survey|", response.name()),
+                            absl::StrCat("description removed: ", response.name(),
+                                         ", which it quoted, was withdrawn"),
+                            clock->Now());
   });
   metrics::SatisfactionMetrics::Sources satisfaction_sources;
   satisfaction_sources.by_service = [sat, clock = config.clock] {

@@ -998,6 +998,21 @@ absl::Status Escalations::OpenInTxn(storage::Txn& txn, const OpenRequest& r, abs
   return absl::OkStatus();
 }
 
+absl::Status Escalations::RedactInTxn(storage::Txn& txn, absl::string_view source_key,
+                                      absl::string_view reason, absl::Time now) const {
+  v1::Escalation e;
+  ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kEscalations,
+                                            keys::Escalation(IdForSource(source_key)), &e));
+  if (!found || e.description().empty()) return absl::OkStatus();
+  const v1::Escalation before = FieldsBefore(e);
+  e.clear_description();
+  v1::EscalationTimelineEntry entry;
+  entry.set_actor(kSystemActor);
+  entry.set_action(Action::NOTE_ADDED);
+  entry.set_note(std::string(reason));
+  return Write(txn, before, e, entry, now);
+}
+
 absl::Status Escalations::OpenAgainInTxn(storage::Txn& txn, const OpenRequest& r,
                                          absl::string_view existing, absl::Time now) const {
   if (r.source != v1::Escalation::SLA_BREACH) return absl::OkStatus();  // Opened already.

@@ -199,6 +199,12 @@ class Escalations final {
   // escalation but the caller may still commit its own changes.
   // Observer::opened is called inside the transaction.
   absl::Status OpenInTxn(storage::Txn& txn, const OpenRequest& request, absl::Time now) const;
+  // Clears the description of the escalation `source_key` opened, if any,
+  // inside the caller's transaction, with a system note giving `reason`:
+  // the answer it quoted was withdrawn, say. Change-log entries written
+  // before keep the description until --escalation_change_retention.
+  absl::Status RedactInTxn(storage::Txn& txn, absl::string_view source_key,
+                           absl::string_view reason, absl::Time now) const;
   // What OpenInTxn does when `source_key`'s escalation exists as `existing`.
   absl::Status OpenAgainInTxn(storage::Txn& txn, const OpenRequest& request,
                               absl::string_view existing, absl::Time now) const;

@@ -24,6 +24,7 @@ namespace {
 using ::grpc::StatusCode;
 using ::rapport::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const absl::Time kT0 =
     absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone());
@@ -271,6 +272,27 @@ TEST_F(SatisfactionServerTest, DetractorCommentsOpenEscalationsInTheAnswersWrite
   EXPECT_EQ(e.source(), v1::Escalation::LOW_SATISFACTION);
   EXPECT_EQ(e.title(), "Detractor (score 1) on Pulse");
   EXPECT_EQ(e.description(), "Nobody answers the phone");
+
+  // Withdrawn (a data-protection request): the escalation stops quoting it.
+  {
+    grpc::ClientContext withdraw_ctx;
+    v1::WithdrawResponseRequest withdraw;
+    withdraw.set_name("surveys/pulse/responses/r-0");
+    google::protobuf::Empty empty;
+    ASSERT_OK(satisfaction_->WithdrawResponse(&withdraw_ctx, withdraw, &empty));
+  }
+  grpc::ClientContext get_ctx;
+  v1::GetEscalationRequest get;
+  get.set_name(e.name());
+  v1::Escalation redacted;
+  ASSERT_OK(escalations_->GetEscalation(&get_ctx, get, &redacted));
+  EXPECT_EQ(redacted.description(), "");
+  EXPECT_EQ(redacted.title(), "Detractor (score 1) on Pulse");
+  const auto& last = redacted.timeline(redacted.timeline_size() - 1);
+  EXPECT_EQ(last.actor(), "system");
+  EXPECT_EQ(last.action(), v1::EscalationTimelineEntry::NOTE_ADDED);
+  EXPECT_THAT(last.note(), HasSubstr("surveys/pulse/responses/r-0"));
+  EXPECT_THAT(last.note(), Not(HasSubstr("Nobody answers")));
 }
 
 TEST_F(SatisfactionServerTest, ComplaintsOpenEscalationsInTheirWriteWhenAsked) {
