@@ -547,12 +547,7 @@ void Tickets::RecordTicketEvent(const v1::RecordTicketEventRequest& request, Cal
       },
       [done = std::move(done), news, observer](absl::StatusOr<v1::Ticket> result) {
         if (result.ok()) {
-          for (const auto& c : news->first) {
-            if (observer.crossing) observer.crossing(c, result->service(), result->priority());
-          }
-          for (const auto& t : news->second) {
-            if (observer.completion) observer.completion(t, result->service(), result->priority());
-          }
+          observer.Report(news->first, news->second, result->service(), result->priority());
         }
         done(std::move(result));
       });
@@ -574,12 +569,7 @@ absl::Status Tickets::OnScheduled(const storage::ScheduledEntry& entry, storage:
   if (crossings.empty() && completions.empty()) return absl::OkStatus();
   entry.AfterCommit([this, crossings = std::move(crossings), completions = std::move(completions),
                      service = record.ticket().service(), priority = record.ticket().priority()] {
-    for (const auto& c : crossings) {
-      if (observer_.crossing) observer_.crossing(c, service, priority);
-    }
-    for (const auto& t : completions) {
-      if (observer_.completion) observer_.completion(t, service, priority);
-    }
+    observer_.Report(crossings, completions, service, priority);
   });
   return absl::OkStatus();
 }
@@ -764,16 +754,20 @@ void Tickets::ReevaluateTickets(const v1::ReevaluateTicketsRequest& request,
       },
       [response, news, observer = observer_, done = std::move(done)](absl::Status s) {
         if (!s.ok()) return done(s);
-        for (const auto& n : *news) {
-          for (const auto& c : n.crossings) {
-            if (observer.crossing) observer.crossing(c, n.service, n.priority);
-          }
-          for (const auto& t : n.completions) {
-            if (observer.completion) observer.completion(t, n.service, n.priority);
-          }
-        }
+        for (const auto& n : *news) observer.Report(n.crossings, n.completions, n.service, n.priority);
         done(std::move(*response));
       });
+}
+
+void Tickets::Observer::Report(const std::vector<v1::ThresholdCrossing>& crossings,
+                               const std::vector<v1::SlaTimer>& completions,
+                               const std::string& service, v1::Priority priority) const {
+  for (const auto& c : crossings) {
+    if (crossing) crossing(c, service, priority);
+  }
+  for (const auto& t : completions) {
+    if (completion) completion(t, service, priority);
+  }
 }
 
 void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::Outage> done) {

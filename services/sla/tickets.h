@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "rapport/internal/v1/internal.pb.h"
@@ -49,6 +50,11 @@ class Tickets final {
     std::function<void(const v1::ThresholdCrossing&, const std::string& service, v1::Priority)> crossing;
     // A response or resolution timer completed, met or breached.
     std::function<void(const v1::SlaTimer&, const std::string& service, v1::Priority)> completion;
+    // Calls both for what a committed write of one ticket newly crossed and
+    // completed.
+    void Report(const std::vector<v1::ThresholdCrossing>& crossings,
+                const std::vector<v1::SlaTimer>& completions, const std::string& service,
+                v1::Priority priority) const;
   };
 
   // `store`, `clock` and `catalog` must outlive this object.
