@@ -658,8 +658,8 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     return OpenOrSkip(esc, txn, request, now);
   });
   // Withdrawing the answer removes the feedback logged from it, in the same
-  // write. An escalation opened from it still quotes the comment (in its
-  // description and the change log): escalations cannot redact yet.
+  // write, and the comment from the description of an escalation it opened
+  // (the change log keeps earlier copies until its retention ends).
   sat->SetWithdrawalHook([rel, esc, clock = config.clock](
                              storage::Txn& txn, const v1::Response& response) -> absl::Status {
     if (response.relationship().empty()) return absl::OkStatus();
