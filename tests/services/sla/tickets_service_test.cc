@@ -189,6 +189,67 @@ class TicketsTest : public ::testing::Test {
     return fired.ok() ? *fired : -1;
   }
 
+  // Escalation policy "sla", the server's default here: one level with
+  // `ack_wait`.
+  void CreateSlaPolicy(absl::Duration ack_wait) {
+    auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
+    grpc::ClientContext ctx;
+    v1::CreateEscalationPolicyRequest request;
+    request.set_policy_id("sla");
+    request.mutable_policy()->set_display_name("SLA duty");
+    auto* level = request.mutable_policy()->add_levels();
+    level->set_name("service desk");
+    level->add_targets("team:service-desk");
+    *level->mutable_ack_wait() = ToProtoDuration(ack_wait);
+    v1::EscalationPolicy policy;
+    ASSERT_OK(escalations->CreateEscalationPolicy(&ctx, request, &policy));
+  }
+
+  // Agreement "gold" asks for an escalation on a breach, and on a warning
+  // when `warning` is set, with these severities.
+  void EscalateOn(std::optional<v1::Severity> warning, v1::Severity breach) {
+    grpc::ClientContext ctx;
+    v1::UpdateAgreementRequest update;
+    update.mutable_agreement()->set_name("agreements/gold");
+    if (warning) {
+      update.mutable_agreement()->mutable_on_warning()->set_open_escalation(true);
+      update.mutable_agreement()->mutable_on_warning()->set_severity(*warning);
+      update.mutable_update_mask()->add_paths("on_warning");
+    }
+    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
+    update.mutable_agreement()->mutable_on_breach()->set_severity(breach);
+    update.mutable_update_mask()->add_paths("on_breach");
+    v1::Agreement a;
+    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
+  }
+
+  // Relationship "acme", and ticket E-1 (P1, e-mail) opened on it at kT0.
+  void OpenAcmeTicket() {
+    auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id("acme");
+    request.mutable_relationship()->set_display_name("Acme");
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship r;
+    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+    ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
+      e->mutable_opened()->set_relationship("relationships/acme");
+      e->mutable_opened()->set_service("services/email");
+      e->mutable_opened()->set_priority(v1::P1);
+    }));
+  }
+
+  v1::ListEscalationsResponse AcmeEscalations() {
+    auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
+    grpc::ClientContext ctx;
+    v1::ListEscalationsRequest request;
+    request.set_relationship("relationships/acme");
+    v1::ListEscalationsResponse response;
+    EXPECT_OK(escalations->ListEscalations(&ctx, request, &response));
+    return response;
+  }
+
   v1::ComplianceReport Report(const std::string& scope, absl::Time at) {
     grpc::ClientContext ctx;
     v1::GetComplianceReportRequest request;
@@ -881,53 +942,12 @@ TEST_F(TicketsTest, RelationshipHealthReadsSlaComplianceAndFlagsTheWatermelon) {
 }
 
 TEST_F(TicketsTest, AnSlaBreachOpensOneEscalationInTheSameWrite) {
-  auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
-  {
-    grpc::ClientContext ctx;
-    v1::CreateEscalationPolicyRequest request;
-    request.set_policy_id("sla");
-    request.mutable_policy()->set_display_name("SLA duty");
-    auto* level = request.mutable_policy()->add_levels();
-    level->set_name("service desk");
-    level->add_targets("team:service-desk");
-    *level->mutable_ack_wait() = ToProtoDuration(absl::Minutes(15));
-    v1::EscalationPolicy policy;
-    ASSERT_OK(escalations->CreateEscalationPolicy(&ctx, request, &policy));
-  }
-  {
-    // The agreement asks for an escalation on breach.
-    grpc::ClientContext ctx;
-    v1::UpdateAgreementRequest update;
-    update.mutable_agreement()->set_name("agreements/gold");
-    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
-    update.mutable_agreement()->mutable_on_breach()->set_severity(v1::SEV2);
-    update.mutable_update_mask()->add_paths("on_breach");
-    v1::Agreement a;
-    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
-  }
+  // The agreement asks for an escalation on breach.
+  ASSERT_NO_FATAL_FAILURE(CreateSlaPolicy(absl::Minutes(15)));
+  ASSERT_NO_FATAL_FAILURE(EscalateOn(std::nullopt, v1::SEV2));
+  ASSERT_NO_FATAL_FAILURE(OpenAcmeTicket());
+  auto list = [&] { return AcmeEscalations(); };
   auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
-  {
-    grpc::ClientContext ctx;
-    v1::CreateRelationshipRequest request;
-    request.set_relationship_id("acme");
-    request.mutable_relationship()->set_display_name("Acme");
-    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
-    v1::Relationship r;
-    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
-  }
-  ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
-    e->mutable_opened()->set_relationship("relationships/acme");
-    e->mutable_opened()->set_service("services/email");
-    e->mutable_opened()->set_priority(v1::P1);
-  }));
-  auto list = [&] {
-    grpc::ClientContext ctx;
-    v1::ListEscalationsRequest request;
-    request.set_relationship("relationships/acme");
-    v1::ListEscalationsResponse response;
-    EXPECT_OK(escalations->ListEscalations(&ctx, request, &response));
-    return response;
-  };
   EXPECT_EQ(list().escalations_size(), 0);
   clock_.Set(kT0 + absl::Hours(1));  // The response breach.
   Fire();
@@ -959,55 +979,10 @@ TEST_F(TicketsTest, AnSlaBreachOpensOneEscalationInTheSameWrite) {
 }
 
 TEST_F(TicketsTest, AWarningThenABreachOfOneTimerMakeOneEscalation) {
-  auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
-  {
-    grpc::ClientContext ctx;
-    v1::CreateEscalationPolicyRequest request;
-    request.set_policy_id("sla");
-    request.mutable_policy()->set_display_name("SLA duty");
-    auto* level = request.mutable_policy()->add_levels();
-    level->set_name("service desk");
-    level->add_targets("team:service-desk");
-    *level->mutable_ack_wait() = ToProtoDuration(absl::Hours(2));
-    v1::EscalationPolicy policy;
-    ASSERT_OK(escalations->CreateEscalationPolicy(&ctx, request, &policy));
-  }
-  {
-    grpc::ClientContext ctx;
-    v1::UpdateAgreementRequest update;
-    update.mutable_agreement()->set_name("agreements/gold");
-    update.mutable_agreement()->mutable_on_warning()->set_open_escalation(true);
-    update.mutable_agreement()->mutable_on_warning()->set_severity(v1::SEV3);
-    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
-    update.mutable_agreement()->mutable_on_breach()->set_severity(v1::SEV2);
-    update.mutable_update_mask()->add_paths("on_warning");
-    update.mutable_update_mask()->add_paths("on_breach");
-    v1::Agreement a;
-    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
-  }
-  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
-  {
-    grpc::ClientContext ctx;
-    v1::CreateRelationshipRequest request;
-    request.set_relationship_id("acme");
-    request.mutable_relationship()->set_display_name("Acme");
-    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
-    v1::Relationship r;
-    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
-  }
-  ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
-    e->mutable_opened()->set_relationship("relationships/acme");
-    e->mutable_opened()->set_service("services/email");
-    e->mutable_opened()->set_priority(v1::P1);
-  }));
-  auto list = [&] {
-    grpc::ClientContext ctx;
-    v1::ListEscalationsRequest request;
-    request.set_relationship("relationships/acme");
-    v1::ListEscalationsResponse response;
-    EXPECT_OK(escalations->ListEscalations(&ctx, request, &response));
-    return response;
-  };
+  ASSERT_NO_FATAL_FAILURE(CreateSlaPolicy(absl::Hours(2)));
+  ASSERT_NO_FATAL_FAILURE(EscalateOn(v1::SEV3, v1::SEV2));
+  ASSERT_NO_FATAL_FAILURE(OpenAcmeTicket());
+  auto list = [&] { return AcmeEscalations(); };
   // P1: first response in 1h, warnings at 50% and 75%.
   clock_.Set(kT0 + absl::Minutes(30));
   Fire();
@@ -1040,31 +1015,8 @@ TEST_F(TicketsTest, ABreachWhosePolicyIsMissingIsRecordedWithoutAnEscalation) {
   // The agreement asks for an escalation, but the default policy was never
   // created: the breach is still recorded at its instant and the ticket
   // keeps taking events; only the escalation is skipped (and logged).
-  {
-    grpc::ClientContext ctx;
-    v1::UpdateAgreementRequest update;
-    update.mutable_agreement()->set_name("agreements/gold");
-    update.mutable_agreement()->mutable_on_breach()->set_open_escalation(true);
-    update.mutable_agreement()->mutable_on_breach()->set_severity(v1::SEV2);
-    update.mutable_update_mask()->add_paths("on_breach");
-    v1::Agreement a;
-    ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
-  }
-  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
-  {
-    grpc::ClientContext ctx;
-    v1::CreateRelationshipRequest request;
-    request.set_relationship_id("acme");
-    request.mutable_relationship()->set_display_name("Acme");
-    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
-    v1::Relationship r;
-    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
-  }
-  ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
-    e->mutable_opened()->set_relationship("relationships/acme");
-    e->mutable_opened()->set_service("services/email");
-    e->mutable_opened()->set_priority(v1::P1);
-  }));
+  ASSERT_NO_FATAL_FAILURE(EscalateOn(std::nullopt, v1::SEV2));
+  ASSERT_NO_FATAL_FAILURE(OpenAcmeTicket());
   clock_.Set(kT0 + absl::Hours(1));  // The response breach.
   EXPECT_GE(Fire(), 1);
   EXPECT_EQ(Fire(), 0);  // Done, not waiting for a retry.
@@ -1076,7 +1028,7 @@ TEST_F(TicketsTest, ABreachWhosePolicyIsMissingIsRecordedWithoutAnEscalation) {
                   [](v1::TicketEvent* e) { e->mutable_responded(); }));
   auto escalations = v1::EscalationService::NewStub(server_->InProcessChannel());
   grpc::ClientContext ctx;
-  v1::ListEscalationsRequest request;
+  v1::ListEscalationsRequest request;  // Any relationship.
   v1::ListEscalationsResponse response;
   ASSERT_OK(escalations->ListEscalations(&ctx, request, &response));
   EXPECT_EQ(response.escalations_size(), 0);
