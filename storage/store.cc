@@ -915,17 +915,20 @@ struct Store::Transaction {
   std::function<absl::Status(Txn&)> body;
   std::function<void(absl::Status)> done;
   int attempts = 0;
+  // Txn::AfterCommit of the latest run.
+  std::vector<std::function<void()>> effects;
 };
 
 void Store::Transact(std::function<absl::Status(Txn&)> body,
                      std::function<void(absl::Status)> done) {
-  RunAttempt(new Transaction{std::move(body), std::move(done)});
+  RunAttempt(new Transaction{std::move(body), std::move(done), 0, {}});
 }
 
 void Store::RunAttempt(Transaction* transaction) {
   ++transaction->attempts;
   Txn txn(this);
   absl::Status status = transaction->body(txn);
+  transaction->effects = std::move(txn.effects_);
   const bool retry = transaction->attempts > 1;
   if (status.ok() && !txn.batch_.empty()) {
     // [this, transaction] fits inside the std::function: no allocation.
@@ -963,6 +966,9 @@ void Store::RunAgain(Transaction* transaction) {
 
 void Store::Answer(Transaction* transaction, absl::Status status) {
   std::unique_ptr<Transaction> owned(transaction);
+  if (status.ok()) {
+    for (auto& effect : owned->effects) effect();
+  }
   owned->done(std::move(status));
 }
 

@@ -231,6 +231,13 @@ class Txn {
   WriteBatch& batch() { return batch_; }
   // The store, for untracked reads and scans (phantoms are not detected).
   Store& store() { return *store_; }
+  // Has `effect` run once this transaction has succeeded: its batch committed
+  // (or, with nothing to write, its reads were confirmed current). Never if
+  // it fails. A body runs again after a write conflict on a fresh Txn, so
+  // only the effects of the run that succeeds happen: for what lives outside
+  // the store, such as metrics. Effects run in the order registered, just
+  // before the transaction's `done`, on the same thread.
+  void AfterCommit(std::function<void()> effect) { effects_.push_back(std::move(effect)); }
 
  private:
   friend class Store;
@@ -243,6 +250,7 @@ class Txn {
   // Every commit numbered up to this one was visible before the first read.
   uint64_t read_after_;
   WriteBatch batch_;
+  std::vector<std::function<void()>> effects_;
 };
 
 class Store final {

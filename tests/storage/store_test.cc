@@ -723,6 +723,32 @@ TEST(StoreTxnTest, AWriteBetweenReadAndCommitMakesTheTransactionRerun) {
   EXPECT_EQ(*store->Get(Cf::kIndex, "k").value(), "b!");
 }
 
+TEST(StoreTxnTest, OnlyTheEffectsOfTheRunThatCommitsHappen) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path(), /*sync=*/false);
+  PutOrDie(*store, "k", "a");
+  std::vector<int> effects;
+  int runs = 0;
+  ASSERT_OK(store->TransactSync([&](Txn& txn) -> absl::Status {
+    const int run = ++runs;
+    txn.AfterCommit([&effects, run] { effects.push_back(run); });
+    ASSIGN_OR_RETURN(auto v, txn.Get(Cf::kIndex, "k"));
+    if (run == 1) PutOrDie(*store, "k", "b");
+    txn.batch().Put(Cf::kIndex, "k", v.value_or("") + "!");
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(effects, std::vector<int>{2});
+  // A body that fails has none.
+  EXPECT_THAT(store->TransactSync([&](Txn& txn) -> absl::Status {
+    txn.AfterCommit([&effects] { effects.push_back(-1); });
+    txn.batch().Put(Cf::kIndex, "k", "never");
+    return absl::InvalidArgumentError("refused");
+  }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(effects, std::vector<int>{2});
+}
+
 TEST(StoreTxnTest, WritesOfOtherKeysBetweenReadAndCommitDoNotConflict) {
   TempDir dir;
   auto store = OpenOrDie(dir.path(), /*sync=*/false);
