@@ -469,12 +469,10 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
   if (!valid.ok()) return done(valid);
   const std::string id = request.escalation_id().empty() ? NewId() : request.escalation_id();
   const absl::Time now = clock_->Now();
-  auto applied = std::make_shared<bool>(false);
   TransactFor<v1::Escalation>(
       store_,
-      [this, request, id, now, applied, actor = std::string(actor)](
-          storage::Txn& txn, v1::Escalation* out) -> absl::Status {
-        *applied = false;
+      [this, request, id, now, actor = std::string(actor)](storage::Txn& txn,
+                                                           v1::Escalation* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay,
                          FindPriorResult(txn, "CreateEscalation", request.request_id(), out));
         if (replay) return absl::OkStatus();
@@ -512,16 +510,15 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
         entry.set_action(Action::OPENED);
         RETURN_IF_ERROR(Write(txn, v1::Escalation(), e, entry, now));
         RecordResult(txn, "CreateEscalation", request.request_id(), e);
+        if (observer_.opened) {
+          txn.AfterCommit([this, source = e.source(), severity = e.severity()] {
+            observer_.opened(source, severity);
+          });
+        }
         *out = std::move(e);
-        *applied = true;
         return absl::OkStatus();
       },
-      [this, applied, done = std::move(done)](absl::StatusOr<v1::Escalation> result) {
-        if (result.ok() && *applied && observer_.opened) {
-          observer_.opened(result->source(), result->severity());
-        }
-        done(std::move(result));
-      });
+      std::move(done));
 }
 
 absl::StatusOr<v1::Escalation> Escalations::Get(const v1::GetEscalationRequest& request) const {
@@ -851,10 +848,21 @@ void Escalations::Reopen(const v1::ReopenEscalationRequest& request, absl::strin
   if (auto s = CheckLength("reason", request.reason(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
       "ReopenEscalation", request.name(), request.etag(), request.request_id(), actor,
-      [this, reason = request.reason()](storage::Txn&, v1::Escalation& e,
+      [this, reason = request.reason()](storage::Txn& txn, v1::Escalation& e,
                                         v1::EscalationTimelineEntry& entry,
                                         absl::Time now) -> absl::Status {
         if (e.state() != State::RESOLVED) return IllegalState(e, "reopened");
+        // Open again on its relationship, as a new one would be: a
+        // relationship deleted while this was resolved cannot take it back.
+        if (admit_relationship_) {
+          absl::Status admitted = admit_relationship_(txn, "relationship", IdOf(e.relationship()));
+          if (absl::IsNotFound(admitted)) {
+            return absl::FailedPreconditionError(
+                absl::StrCat(e.name(), " cannot be reopened: its relationship ", e.relationship(),
+                             " was deleted"));
+          }
+          RETURN_IF_ERROR(admitted);
+        }
         // A new engagement: the policy's repeats start again, even for an
         // escalation that had exhausted them (else it would sit OPEN with no
         // wait running, never moving again).
@@ -994,7 +1002,13 @@ absl::Status Escalations::OpenInTxn(storage::Txn& txn, const OpenRequest& r, abs
   entry.set_action(Action::OPENED);
   entry.set_note(r.source_key);
   RETURN_IF_ERROR(Write(txn, v1::Escalation(), e, entry, now));
-  if (observer_.opened) observer_.opened(e.source(), e.severity());
+  // Counted once the write that asked for it commits: its body may run again
+  // on a conflict.
+  if (observer_.opened) {
+    txn.AfterCommit([this, source = e.source(), severity = e.severity()] {
+      observer_.opened(source, severity);
+    });
+  }
   return absl::OkStatus();
 }
 

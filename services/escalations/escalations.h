@@ -197,7 +197,7 @@ class Escalations final {
   // named); FAILED_PRECONDITION (no policy given and no default);
   // NOT_FOUND (the policy). The caller's batch is then unusable for the
   // escalation but the caller may still commit its own changes.
-  // Observer::opened is called inside the transaction.
+  // Observer::opened is told once the caller's write commits (Txn::AfterCommit).
   absl::Status OpenInTxn(storage::Txn& txn, const OpenRequest& request, absl::Time now) const;
   // Clears the description of the escalation `source_key` opened, if any,
   // inside the caller's transaction, with a system note giving `reason`:

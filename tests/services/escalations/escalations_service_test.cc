@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -19,6 +20,7 @@
 #include "services/escalations/escalations_grpc.h"
 #include "storage/key_codec.h"
 #include "storage/scheduler.h"
+#include "storage/status_macros.h"
 #include "storage/store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -579,6 +581,64 @@ TEST_F(EscalationsTest, AutomaticStepsAreCountedOnceTheyAreWritten) {
   clock_.Advance(absl::Minutes(20));
   EXPECT_EQ(Fire(), 1);
   EXPECT_THAT(counted, ElementsAre(Action::AUTO_ESCALATED, Action::AUTO_ESCALATED));
+}
+
+TEST_F(EscalationsTest, AnOpeningIsCountedOnlyByTheRunOfTheWriteThatCommits) {
+  int opened = 0;
+  Escalations::Observer observer;
+  observer.opened = [&opened](Esc::Source, v1::Severity) { ++opened; };
+  domain_->SetObserver(std::move(observer));
+  domain_->SetDefaultPolicy("escalation_policies/oncall");
+  OpenRequest open;
+  open.source = Esc::COMPLAINT;
+  open.relationship = "relationships/acme";
+  open.title = "Complaint";
+  open.severity = v1::SEV3;
+
+  // The caller's write fails after asking: nothing is open, nothing counted.
+  open.source_key = "complaint|1";
+  EXPECT_THAT(store_->TransactSync([&](storage::Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(domain_->OpenInTxn(txn, open, kT0));
+    return absl::InvalidArgumentError("the caller's own field");
+  }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(opened, 0);
+
+  // Its first run conflicts and the body runs again: counted once.
+  open.source_key = "complaint|2";
+  int runs = 0;
+  ASSERT_OK(store_->TransactSync([&](storage::Txn& txn) -> absl::Status {
+    ++runs;
+    RETURN_IF_ERROR(txn.Get(storage::Cf::kIndex, "callers-record").status());
+    RETURN_IF_ERROR(domain_->OpenInTxn(txn, open, kT0));
+    if (runs == 1) {
+      storage::WriteBatch meanwhile;
+      meanwhile.Put(storage::Cf::kIndex, "callers-record", "changed");
+      RETURN_IF_ERROR(store_->CommitSync(std::move(meanwhile)));
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(opened, 1);
+  ASSERT_OK(Get(Escalations::IdForSource(open.source_key)).status());
+}
+
+TEST_F(EscalationsTest, AnEscalationWhoseRelationshipWasDeletedCannotBeReopened) {
+  std::atomic<bool> deleted{false};
+  domain_->SetRelationshipAdmission(
+      [&deleted](storage::Txn&, absl::string_view field, absl::string_view id) -> absl::Status {
+        if (deleted) return absl::NotFoundError(absl::StrCat(field, " relationships/", id));
+        return absl::OkStatus();
+      });
+  ASSERT_OK(Create("e").status());
+  ASSERT_OK(Op("ack", "e").status());
+  ASSERT_OK(Op("resolve", "e").status());
+  deleted = true;
+  EXPECT_THAT(Op("reopen", "e"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("relationship relationships/acme was deleted")));
+  ASSERT_OK_AND_ASSIGN(Esc e, Get("e"));
+  EXPECT_EQ(e.state(), Esc::RESOLVED);
 }
 
 TEST_F(EscalationsTest, AcknowledgedEscalationDoesNotMove) {
