@@ -70,13 +70,12 @@ class ServerSignals final : public relationships::ExternalSignals {
     return Figure(relationship_id, from, to, /*nps=*/false);
   }
 
-  std::optional<relationships::HealthInputs::Escalations> OpenEscalations(
+  absl::StatusOr<std::optional<relationships::HealthInputs::Escalations>> OpenEscalations(
       absl::string_view relationship_id, absl::Time now) const override {
     if (escalations_ == nullptr) return std::nullopt;
-    auto summary = escalations_->Summarize(relationship_id, now);
-    if (!summary.ok()) return std::nullopt;
-    return relationships::HealthInputs::Escalations{summary->open, summary->highest_severity,
-                                                    summary->oldest_age};
+    ASSIGN_OR_RETURN(auto summary, escalations_->Summarize(relationship_id, now));
+    return relationships::HealthInputs::Escalations{summary.open, summary.highest_severity,
+                                                    summary.oldest_age};
   }
 
   std::optional<double> SlaCompliance(absl::string_view relationship_id, absl::Time from,

@@ -582,7 +582,8 @@ void Relationships::DeleteRelationship(const v1::DeleteRelationshipRequest& requ
               RelName(keys::ChildFromByParent(child.entries[0].key).value_or("?")),
               "); delete or re-parent them first"));
         }
-        if (auto open = signals_->OpenEscalations(id, now); open && open->open > 0) {
+        ASSIGN_OR_RETURN(auto open, signals_->OpenEscalations(id, now));
+        if (open && open->open > 0) {
           return absl::FailedPreconditionError(absl::StrCat(
               RelName(id), " has ", open->open, " open escalations; resolve or cancel them first"));
         }
@@ -1237,7 +1238,7 @@ absl::StatusOr<HealthInputs> Relationships::GatherHealthInputs(const v1::Relatio
   in.now = now;
   in.created = FromProtoTime(r.create_time());
   in.sla_compliance = signals_->SlaCompliance(id, now - k90Days, now);
-  in.escalations = signals_->OpenEscalations(id, now);
+  if (auto open = signals_->OpenEscalations(id, now); open.ok()) in.escalations = *open;
   in.nps = signals_->Nps(id, now - k180Days, now);
   in.csat = signals_->Csat(id, now - k90Days, now);
   if (r.has_last_review_time()) in.last_review = FromProtoTime(r.last_review_time());

@@ -35,8 +35,10 @@ class ExternalSignals {
                                               absl::Time /*from*/, absl::Time /*to*/) const {
     return std::nullopt;
   }
-  // The relationship's open escalations.
-  virtual std::optional<HealthInputs::Escalations> OpenEscalations(
+  // The relationship's open escalations; nullopt without an escalation
+  // workflow. An error when they cannot be read: a delete is then refused,
+  // and health shows the component unknown.
+  virtual absl::StatusOr<std::optional<HealthInputs::Escalations>> OpenEscalations(
       absl::string_view /*relationship_id*/, absl::Time /*now*/) const {
     return std::nullopt;
   }

@@ -31,8 +31,9 @@ const absl::Time kT0 = absl::FromUnixSeconds(1795000000);
 // that lands between the delete's checks and its commit.
 class ScriptedSignals final : public ExternalSignals {
  public:
-  std::optional<HealthInputs::Escalations> OpenEscalations(absl::string_view,
-                                                           absl::Time) const override {
+  absl::StatusOr<std::optional<HealthInputs::Escalations>> OpenEscalations(
+      absl::string_view, absl::Time) const override {
+    if (unreadable) return absl::UnavailableError("escalation index unreadable");
     const int counted = open.load();
     if (during_check) {
       auto once = std::move(during_check);
@@ -43,6 +44,7 @@ class ScriptedSignals final : public ExternalSignals {
   }
   mutable std::function<void()> during_check;
   std::atomic<int> open{0};
+  std::atomic<bool> unreadable{false};
 };
 
 class DeleteRaceTest : public ::testing::Test {
@@ -105,6 +107,13 @@ TEST_F(DeleteRaceTest, AnEscalationOpenedDuringTheDeleteMakesItRefuse) {
   };
   EXPECT_THAT(DeleteRelationship("acme"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("open escalations")));
+  EXPECT_TRUE(Exists("acme"));
+}
+
+TEST_F(DeleteRaceTest, ADeleteThatCannotCountOpenEscalationsIsRefused) {
+  signals_.unreadable = true;
+  EXPECT_THAT(DeleteRelationship("acme"),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("unreadable")));
   EXPECT_TRUE(Exists("acme"));
 }
 
