@@ -818,6 +818,14 @@ void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::
           if (existing.has_end_time()) {
             return absl::AlreadyExistsError(absl::StrCat("outage ", next.name(), " is already closed"));
           }
+          if (!next.has_end_time()) {
+            // Not a retry, and not a close: recorded history is not rewritten.
+            return absl::AlreadyExistsError(absl::StrCat(
+                "outage ", next.name(), " is already recorded, open since ",
+                absl::FormatTime(absl::RFC3339_sec, FromProtoTime(existing.start_time()),
+                                 absl::UTCTimeZone()),
+                "; send its end_time to close it"));
+          }
           if (next.has_end_time() && FromProtoTime(next.end_time()) <= FromProtoTime(next.start_time())) {
             return absl::InvalidArgumentError(
                 absl::StrCat("outage.end_time must be after the start_time of ", next.name(), " (",

@@ -750,6 +750,12 @@ TEST_F(TicketsTest, ClosingAnOpenOutageKeepsWhatItWasRecordedWith) {
 
   ASSERT_OK(record("x", kT0 - absl::Hours(1), std::nullopt, v1::Outage::UNPLANNED, "mail down", &o));
   EXPECT_FALSE(o.has_end_time());
+  // Sent again as it is: a retry. Sent again otherwise, still open: refused.
+  v1::Outage open_again;
+  ASSERT_OK(record("x", kT0 - absl::Hours(1), std::nullopt, v1::Outage::UNPLANNED, "mail down", &open_again));
+  EXPECT_EQ(open_again.SerializeAsString(), o.SerializeAsString());
+  EXPECT_THAT(record("x", kT0 - absl::Minutes(5), std::nullopt, v1::Outage::DEGRADED, "", &open_again),
+              StatusIs(StatusCode::ALREADY_EXISTS, HasSubstr("open since")));
   // The closing request's start, kind and description are not taken.
   ASSERT_OK(record("x", kT0 - absl::Minutes(30), kT0 + absl::Minutes(30), v1::Outage::DEGRADED, "", &o));
   EXPECT_EQ(o.name(), "services/email/outages/x");
