@@ -251,7 +251,8 @@ void Escalations::CreatePolicy(const v1::CreateEscalationPolicyRequest& request,
       store_,
       [request, id, now](storage::Txn& txn, v1::EscalationPolicy* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay,
-                         FindPriorResult(txn, "CreateEscalationPolicy", request.request_id(), out));
+                         FindPriorResult(txn, "CreateEscalationPolicy", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kEscalations, keys::Policy(id)));
         if (existing) {
@@ -264,7 +265,8 @@ void Escalations::CreatePolicy(const v1::CreateEscalationPolicyRequest& request,
         *p.mutable_update_time() = ToProtoTime(now);
         p.set_etag("1");
         txn.batch().PutProto(Cf::kEscalations, keys::Policy(id), p);
-        RecordResult(txn, "CreateEscalationPolicy", request.request_id(), p);
+        RecordResult(txn, "CreateEscalationPolicy", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), p);
         *out = std::move(p);
         return absl::OkStatus();
       },
@@ -474,7 +476,8 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
       [this, request, id, now, actor = std::string(actor)](storage::Txn& txn,
                                                            v1::Escalation* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay,
-                         FindPriorResult(txn, "CreateEscalation", request.request_id(), out));
+                         FindPriorResult(txn, "CreateEscalation", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kEscalations, keys::Escalation(id)));
         if (existing) {
@@ -509,7 +512,8 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
         entry.set_actor(actor);
         entry.set_action(Action::OPENED);
         RETURN_IF_ERROR(Write(txn, v1::Escalation(), e, entry, now));
-        RecordResult(txn, "CreateEscalation", request.request_id(), e);
+        RecordResult(txn, "CreateEscalation", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), e);
         if (observer_.opened) {
           txn.AfterCommit([this, source = e.source(), severity = e.severity()] {
             observer_.opened(source, severity);
@@ -600,8 +604,8 @@ absl::StatusOr<v1::ListEscalationsResponse> Escalations::List(
 }
 
 void Escalations::Mutate(absl::string_view method, absl::string_view name, absl::string_view etag,
-                         absl::string_view request_id, absl::string_view actor, Mutation mutation,
-                         Callback<v1::Escalation> done) {
+                         absl::string_view request_id, uint64_t fingerprint,
+                         absl::string_view actor, Mutation mutation, Callback<v1::Escalation> done) {
   auto id = ParseName("name", name, kCollection);
   absl::Status valid = id.status();
   if (valid.ok()) valid = CheckRequestId(request_id);
@@ -613,11 +617,11 @@ void Escalations::Mutate(absl::string_view method, absl::string_view name, absl:
   TransactFor<v1::Escalation>(
       store_,
       [this, method = std::string(method), id = *id, etag = std::string(etag),
-       request_id = std::string(request_id), actor = std::string(actor),
+       request_id = std::string(request_id), fingerprint, actor = std::string(actor),
        mutation = std::move(mutation), now,
        seen](storage::Txn& txn, v1::Escalation* out) -> absl::Status {
         seen->reset();
-        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, method, request_id, out));
+        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, method, request_id, fingerprint, out));
         if (replay) return absl::OkStatus();
         v1::Escalation e;
         ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kEscalations, keys::Escalation(id), &e));
@@ -629,7 +633,7 @@ void Escalations::Mutate(absl::string_view method, absl::string_view name, absl:
         entry.set_actor(actor);
         RETURN_IF_ERROR(mutation(txn, e, entry, now));
         RETURN_IF_ERROR(Write(txn, before, e, entry, now));
-        RecordResult(txn, method, request_id, e);
+        RecordResult(txn, method, request_id, fingerprint, e);
         *seen = Before{before.has_acknowledge_time(), before.state()};
         *out = std::move(e);
         return absl::OkStatus();
@@ -644,7 +648,8 @@ void Escalations::Acknowledge(const v1::AcknowledgeEscalationRequest& request,
                               absl::string_view actor, Callback<v1::Escalation> done) {
   if (auto s = CheckLength("note", request.note(), 0, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "AcknowledgeEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "AcknowledgeEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [this, note = request.note()](storage::Txn&, v1::Escalation& e,
                                     v1::EscalationTimelineEntry& entry,
                                     absl::Time now) -> absl::Status {
@@ -669,7 +674,8 @@ void Escalations::Escalate(const v1::EscalateEscalationRequest& request, absl::s
   if (request.seen_level() < 0)
     return done(absl::InvalidArgumentError("seen_level must not be negative"));
   Mutate(
-      "EscalateEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "EscalateEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [this, request](storage::Txn&, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
                       absl::Time now) -> absl::Status {
         if (e.state() != State::OPEN && e.state() != State::ACKNOWLEDGED) {
@@ -724,7 +730,8 @@ void Escalations::Reassign(const v1::ReassignEscalationRequest& request, absl::s
   }
   if (!valid.ok()) return done(valid);
   Mutate(
-      "ReassignEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "ReassignEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [this, request](storage::Txn& txn, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
                       absl::Time now) -> absl::Status {
         if (!IsOpen(e.state())) return IllegalState(e, "reassigned");
@@ -750,7 +757,8 @@ void Escalations::AddNote(const v1::AddEscalationNoteRequest& request, absl::str
                           Callback<v1::Escalation> done) {
   if (auto s = CheckLength("note", request.note(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "AddEscalationNote", request.name(), request.etag(), request.request_id(), actor,
+      "AddEscalationNote", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [note = request.note()](storage::Txn&, v1::Escalation&, v1::EscalationTimelineEntry& entry,
                               absl::Time) -> absl::Status {
         entry.set_action(Action::NOTE_ADDED);
@@ -764,7 +772,8 @@ void Escalations::Hold(const v1::HoldEscalationRequest& request, absl::string_vi
                        Callback<v1::Escalation> done) {
   if (auto s = CheckLength("reason", request.reason(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "HoldEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "HoldEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [this, reason = request.reason()](storage::Txn&, v1::Escalation& e,
                                         v1::EscalationTimelineEntry& entry,
                                         absl::Time now) -> absl::Status {
@@ -794,7 +803,8 @@ void Escalations::Resume(const v1::ResumeEscalationRequest& request, absl::strin
                          Callback<v1::Escalation> done) {
   if (auto s = CheckLength("note", request.note(), 0, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "ResumeEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "ResumeEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [this, note = request.note()](storage::Txn&, v1::Escalation& e,
                                     v1::EscalationTimelineEntry& entry,
                                     absl::Time now) -> absl::Status {
@@ -826,7 +836,8 @@ void Escalations::Resolve(const v1::ResolveEscalationRequest& request, absl::str
                           Callback<v1::Escalation> done) {
   if (auto s = CheckLength("summary", request.summary(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "ResolveEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "ResolveEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [summary = request.summary()](storage::Txn&, v1::Escalation& e,
                                     v1::EscalationTimelineEntry& entry,
                                     absl::Time now) -> absl::Status {
@@ -847,7 +858,8 @@ void Escalations::Reopen(const v1::ReopenEscalationRequest& request, absl::strin
                          Callback<v1::Escalation> done) {
   if (auto s = CheckLength("reason", request.reason(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "ReopenEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "ReopenEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [this, reason = request.reason()](storage::Txn& txn, v1::Escalation& e,
                                         v1::EscalationTimelineEntry& entry,
                                         absl::Time now) -> absl::Status {
@@ -880,7 +892,8 @@ void Escalations::Close(const v1::CloseEscalationRequest& request, absl::string_
                         Callback<v1::Escalation> done) {
   if (auto s = CheckLength("note", request.note(), 0, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "CloseEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "CloseEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [note = request.note()](storage::Txn&, v1::Escalation& e, v1::EscalationTimelineEntry& entry,
                               absl::Time) -> absl::Status {
         if (e.state() != State::RESOLVED) return IllegalState(e, "closed (resolve it first)");
@@ -896,7 +909,8 @@ void Escalations::Cancel(const v1::CancelEscalationRequest& request, absl::strin
                          Callback<v1::Escalation> done) {
   if (auto s = CheckLength("reason", request.reason(), 1, kMaxNote); !s.ok()) return done(s);
   Mutate(
-      "CancelEscalation", request.name(), request.etag(), request.request_id(), actor,
+      "CancelEscalation", request.name(), request.etag(), request.request_id(),
+      RequestFingerprint(request.request_id(), request), actor,
       [reason = request.reason()](storage::Txn&, v1::Escalation& e,
                                   v1::EscalationTimelineEntry& entry, absl::Time) -> absl::Status {
         if (e.state() != State::OPEN && e.state() != State::ACKNOWLEDGED) {

@@ -261,10 +261,11 @@ class Escalations final {
   using Mutation = std::function<absl::Status(storage::Txn& txn, v1::Escalation& e,
                                               v1::EscalationTimelineEntry& entry, absl::Time now)>;
   // Shared body of every state change: request_id replay, read, etag, the
-  // mutation, then Write(). `method` keys request_id results.
+  // mutation, then Write(). `method` keys request_id results; `fingerprint`
+  // is the request's (RequestFingerprint).
   void Mutate(absl::string_view method, absl::string_view name, absl::string_view etag,
-              absl::string_view request_id, absl::string_view actor, Mutation mutation,
-              Callback<v1::Escalation> done);
+              absl::string_view request_id, uint64_t fingerprint, absl::string_view actor,
+              Mutation mutation, Callback<v1::Escalation> done);
   // Stages `after` (changed from `before`; `before` empty for a new one)
   // and the entry into the transaction: timeline, etag, indexes, counters,
   // schedule, change log. Reads `before`'s own fields only: neither its

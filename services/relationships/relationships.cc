@@ -363,7 +363,8 @@ void Relationships::CreateRelationship(const v1::CreateRelationshipRequest& requ
       store_,
       [this, request, id, now](storage::Txn& txn, v1::Relationship* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay,
-                         FindPriorResult(txn, "CreateRelationship", request.request_id(), out));
+                         FindPriorResult(txn, "CreateRelationship", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, id)));
         if (existing) {
@@ -383,7 +384,8 @@ void Relationships::CreateRelationship(const v1::CreateRelationshipRequest& requ
         r.clear_last_interaction_time();
         r.set_etag("1");
         WriteRelationship(txn, v1::Relationship(), r);
-        RecordResult(txn, "CreateRelationship", request.request_id(), r);
+        RecordResult(txn, "CreateRelationship", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), r);
         *out = std::move(r);
         return absl::OkStatus();
       },
@@ -636,7 +638,8 @@ void Relationships::CreateStakeholder(const v1::CreateStakeholderRequest& reques
   TransactFor<v1::Stakeholder>(
       store_,
       [request, rel = *rel, id, now](storage::Txn& txn, v1::Stakeholder* out) -> absl::Status {
-        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateStakeholder", request.request_id(), out));
+        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateStakeholder", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto parent, txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, rel)));
         if (!parent) return NotFound("relationship", RelName(rel));
@@ -654,7 +657,8 @@ void Relationships::CreateStakeholder(const v1::CreateStakeholderRequest& reques
         s.set_etag("1");
         BumpChildGuard(txn, rel);
         txn.batch().PutProto(Cf::kRelationships, key, s);
-        RecordResult(txn, "CreateStakeholder", request.request_id(), s);
+        RecordResult(txn, "CreateStakeholder", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), s);
         *out = std::move(s);
         return absl::OkStatus();
       },
@@ -931,13 +935,15 @@ void Relationships::CreateInteraction(const v1::CreateInteractionRequest& reques
       store_,
       [this, request, rel = *rel, id, now, applied](storage::Txn& txn, v1::Interaction* out) -> absl::Status {
         *applied = false;
-        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateInteraction", request.request_id(), out));
+        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateInteraction", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(v1::Interaction in, WriteInteraction(txn, rel, id, request.interaction(), now));
         if (in.kind() == v1::Interaction::COMPLAINT && complaint_hook_) {
           RETURN_IF_ERROR(complaint_hook_(txn, in, now));
         }
-        RecordResult(txn, "CreateInteraction", request.request_id(), in);
+        RecordResult(txn, "CreateInteraction", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), in);
         *out = std::move(in);
         *applied = true;
         return absl::OkStatus();
@@ -1107,7 +1113,8 @@ void Relationships::CreateOpportunity(const v1::CreateOpportunityRequest& reques
   TransactFor<v1::Opportunity>(
       store_,
       [request, rel = *rel, id, now](storage::Txn& txn, v1::Opportunity* out) -> absl::Status {
-        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateOpportunity", request.request_id(), out));
+        ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateOpportunity", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto parent, txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, rel)));
         if (!parent) return NotFound("relationship", RelName(rel));
@@ -1126,7 +1133,8 @@ void Relationships::CreateOpportunity(const v1::CreateOpportunityRequest& reques
         o.set_etag("1");
         BumpChildGuard(txn, rel);
         txn.batch().PutProto(Cf::kRelationships, key, o);
-        RecordResult(txn, "CreateOpportunity", request.request_id(), o);
+        RecordResult(txn, "CreateOpportunity", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), o);
         *out = std::move(o);
         return absl::OkStatus();
       },

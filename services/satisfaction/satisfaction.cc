@@ -364,7 +364,8 @@ void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request, Callback
       store_,
       [request, id, now](storage::Txn& txn, v1::Survey* out) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay,
-                         FindPriorResult(txn, "CreateSurvey", request.request_id(), out));
+                         FindPriorResult(txn, "CreateSurvey", request.request_id(),
+                                         RequestFingerprint(request.request_id(), request), out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kSatisfaction, keys::Survey(id)));
         if (existing) {
@@ -379,7 +380,8 @@ void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request, Callback
         *s.mutable_update_time() = ToProtoTime(now);
         s.set_etag("1");
         txn.batch().PutProto(Cf::kSatisfaction, keys::Survey(id), s);
-        RecordResult(txn, "CreateSurvey", request.request_id(), s);
+        RecordResult(txn, "CreateSurvey", request.request_id(),
+                     RequestFingerprint(request.request_id(), request), s);
         *out = std::move(s);
         return absl::OkStatus();
       },

@@ -867,6 +867,16 @@ TEST_F(EscalationsTest, RequestIdRetriesApplyOnceAndEtagsGuardUpdates) {
   ASSERT_OK_AND_ASSIGN(Esc e, Get(first.name().substr(first.name().find('/') + 1)));
   EXPECT_EQ(e.timeline_size(), 2);
 
+  // The same request_id for another escalation is refused: that one is not
+  // acknowledged by a replay of the first one's answer.
+  ASSERT_OK_AND_ASSIGN(Esc second, Create("second"));
+  ack.set_name(second.name());
+  ack.clear_etag();
+  EXPECT_THAT(Do(&Stub::AcknowledgeEscalation, ack),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("request_id \"ack-1\"")));
+  ASSERT_OK_AND_ASSIGN(second, Get("second"));
+  EXPECT_EQ(second.state(), Esc::OPEN);
+
   v1::AddEscalationNoteRequest note;
   note.set_name(first.name());
   note.set_note("x");

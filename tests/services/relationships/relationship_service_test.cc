@@ -198,6 +198,13 @@ TEST_F(RelationshipServiceTest, DuplicateIdAndRequestIdRetries) {
   ASSERT_OK(Create(Customer("Initech"), "", &other, "req-2"));
   EXPECT_NE(other.name(), first.name());
   EXPECT_EQ(ListNames(v1::ListRelationshipsRequest()).size(), 3u);
+
+  // The same request_id with another request is refused, not answered with
+  // the first request's result, and writes nothing.
+  EXPECT_THAT(Create(Customer("Globex"), "", &other, "req-1"),
+              StatusIs(StatusCode::INVALID_ARGUMENT,
+                       HasSubstr("request_id \"req-1\" was already used by a different")));
+  EXPECT_EQ(ListNames(v1::ListRelationshipsRequest()).size(), 3u);
 }
 
 TEST_F(RelationshipServiceTest, ConcurrentRetriesOfOneRequestApplyOnce) {
