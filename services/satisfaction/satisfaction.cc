@@ -521,16 +521,15 @@ void Satisfaction::DeleteSurvey(const v1::DeleteSurveyRequest& request, Callback
           return absl::FailedPreconditionError(absl::StrCat(
               SurveyName(id), " still has answers; withdraw them before deleting the survey"));
         }
-        for (const std::string& prefix :
-             {keys::ResponsePrefix(keys::kWithdrawn, id), keys::RecontactPrefix(id)}) {
-          storage::ScanOptions scan;
-          scan.prefix = prefix;
-          RETURN_IF_ERROR(store_->ForEach(Cf::kSatisfaction, scan,
-                                          [&](absl::string_view key, absl::string_view) {
-                                            txn.batch().Delete(Cf::kSatisfaction, key);
-                                            return true;
-                                          }));
-        }
+        // The markers of withdrawn answers stay: a withdrawn id is never
+        // accepted again, even by a survey created later under this id.
+        storage::ScanOptions recontacts;
+        recontacts.prefix = keys::RecontactPrefix(id);
+        RETURN_IF_ERROR(store_->ForEach(Cf::kSatisfaction, recontacts,
+                                        [&](absl::string_view key, absl::string_view) {
+                                          txn.batch().Delete(Cf::kSatisfaction, key);
+                                          return true;
+                                        }));
         txn.batch().Delete(Cf::kSatisfaction, keys::Survey(id));
         *out = true;
         return absl::OkStatus();

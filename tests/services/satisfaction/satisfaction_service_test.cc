@@ -293,9 +293,13 @@ TEST_F(SatisfactionServiceTest, SurveysCreateGetListUpdateDelete) {
   ASSERT_OK(Withdraw(answer.name()));
   ASSERT_OK(remove("surveys/pulse"));
   EXPECT_THAT(remove("surveys/pulse"), StatusIs(StatusCode::NOT_FOUND));
-  // Recreated, it starts clean: the old answer id is usable again.
+  // Recreated, it starts without answers, but the withdrawn answer's id is
+  // still never accepted again (a portal retrying an old submission must
+  // not bring back an answer removed for data protection).
   ASSERT_OK(CreateSurvey(NewSurvey(v1::Survey::NPS), "pulse"));
-  ASSERT_OK(Submit("surveys/pulse", "jane", 4, clock_.Now(), nullptr, IdOf(answer.name())));
+  EXPECT_THAT(Submit("surveys/pulse", "jane", 4, clock_.Now(), nullptr, IdOf(answer.name())),
+              StatusIs(StatusCode::FAILED_PRECONDITION, HasSubstr("was withdrawn")));
+  ASSERT_OK(Submit("surveys/pulse", "jane", 4, clock_.Now(), nullptr, "another"));
 }
 
 TEST_F(SatisfactionServiceTest, BadSurveysAreRefusedNamingTheField) {
