@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -81,9 +82,13 @@ class ServerSignals final : public relationships::ExternalSignals {
   std::optional<double> SlaCompliance(absl::string_view relationship_id, absl::Time from,
                                       absl::Time to) const override {
     if (tickets_ == nullptr) return std::nullopt;
+    // Completions are counted by day: the window is as many whole days as
+    // [from, to) spans, ending with today (90 days, not the 91 that the
+    // days of `from` and `to` would give).
     const absl::CivilDay epoch(1970, 1, 1);
-    const int64_t first = absl::ToCivilDay(from, absl::UTCTimeZone()) - epoch;
     const int64_t last = absl::ToCivilDay(to, absl::UTCTimeZone()) - epoch;
+    const int64_t days = std::max<int64_t>(1, (absl::ToInt64Hours(to - from) + 12) / 24);
+    const int64_t first = last - days + 1;
     int64_t met = 0, total = 0;
     for (auto kind : {v1::FIRST_RESPONSE, v1::RESOLUTION}) {
       auto counts = tickets_->CountCompletions('R', relationship_id, kind, first, last);

@@ -30,7 +30,9 @@ inline constexpr int kMaxSummaryChars = 5000;
 class ExternalSignals {
  public:
   virtual ~ExternalSignals() = default;
-  // SLA compliance percent of the relationship's agreements in [from, to).
+  // SLA compliance percent of the relationship's agreements over [from, to):
+  // completions are counted by day, so over as many whole days, ending with
+  // the day of `to`.
   virtual std::optional<double> SlaCompliance(absl::string_view /*relationship_id*/,
                                               absl::Time /*from*/, absl::Time /*to*/) const {
     return std::nullopt;

@@ -945,6 +945,21 @@ TEST_F(TicketsTest, RelationshipHealthReadsSlaComplianceAndFlagsTheWatermelon) {
   EXPECT_TRUE(found);
   EXPECT_TRUE(health.watermelon());
   EXPECT_THAT(health.watermelon_reason(), HasSubstr("2 complaints against 0 compliments"));
+
+  // The component covers 90 days, counted by day: the ticket's day is the
+  // first of them 89 days on, and out of them 90 days on.
+  auto sla_band = [&](absl::Time now) {
+    clock_.Set(now);
+    grpc::ClientContext c;
+    v1::RelationshipHealth h;
+    EXPECT_OK(relationships->GetRelationshipHealth(&c, request, &h));
+    for (const auto& component : h.components()) {
+      if (component.kind() == v1::RelationshipHealth::Component::SLA_COMPLIANCE) return component.band();
+    }
+    return v1::HEALTH_BAND_UNSPECIFIED;
+  };
+  EXPECT_EQ(sla_band(kT0 + absl::Hours(24 * 89 + 12)), v1::GREEN);
+  EXPECT_EQ(sla_band(kT0 + absl::Hours(24 * 90 + 12)), v1::UNKNOWN);
 }
 
 TEST_F(TicketsTest, AnSlaBreachOpensOneEscalationInTheSameWrite) {
