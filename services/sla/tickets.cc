@@ -428,7 +428,9 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   std::vector<std::string> agreement_ids;
   for (const auto& r : record.revisions()) agreement_ids.push_back(IdOf(r.agreement()));
   const bool open = eval.state == v1::Ticket::OPEN || eval.state == v1::Ticket::PAUSED;
-  const bool at_risk = open && eval.at_risk;
+  // At risk: a warning crossed and no breach (a breached ticket is counted
+  // as breached only).
+  const bool at_risk = open && eval.at_risk && !eval.breached;
   const bool breached_open = open && eval.breached;
   if (record.counted_at_risk()) CountOpen(txn.batch(), ticket, before.agreement_ids, 0, -1);
   if (record.counted_breached()) CountOpen(txn.batch(), ticket, before.agreement_ids, 1, -1);
@@ -453,9 +455,17 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
     txn.batch().Delete(Cf::kIndex, keys::Index("to", service_id, ticket_id));
   }
 
-  // One schedule entry per ticket: the next crossing, or the end of the
-  // settling time if sooner.
+  // One schedule entry per ticket: the next crossing, the time of an event
+  // recorded ahead of now (a portal's clock runs ahead; up to a day is
+  // accepted), which starts or stops timers when it comes, or the end of the
+  // settling time, whichever is first.
   std::optional<absl::Time> next_due = eval.next_crossing;
+  for (const auto& e : ticket.events()) {  // In time order.
+    const absl::Time at = FromProtoTime(e.event_time());
+    if (at <= now) continue;
+    if (!next_due || at < *next_due) next_due = at;
+    break;
+  }
   if (settling && (!next_due || now + backfill_settle_ < *next_due)) {
     next_due = now + backfill_settle_;
   }

@@ -317,6 +317,44 @@ TEST_F(TicketsTest, CrossingsThatFellDueWhileStoppedFireAfterARestart) {
   EXPECT_THAT(Crossings(t, v1::RESOLUTION), ElementsAre(std::pair{50, kT0 + absl::Hours(2)}));
 }
 
+// A portal whose clock runs ahead reports events a little in the future
+// (up to a day is accepted): their timers start and stop when that time
+// comes, and what they cause is recorded then.
+TEST_F(TicketsTest, EventsRecordedAheadOfTheClockTakeEffectWhenTheirTimeComes) {
+  auto ahead = [&](const std::string& ticket, const std::string& id, absl::Time at,
+                   const std::function<void(v1::TicketEvent*)>& fill) {
+    grpc::ClientContext ctx;
+    v1::RecordTicketEventRequest request;
+    request.set_ticket_id(ticket);
+    request.mutable_event()->set_event_id(id);
+    *request.mutable_event()->mutable_event_time() = ToProtoTime(at);
+    fill(request.mutable_event());
+    v1::Ticket out;
+    return stub_->RecordTicketEvent(&ctx, request, &out);
+  };
+  // A: paused at 10 min, resumed (reported at 20 min) at 30 min: its 50%
+  // of the 1 h response falls at 50 min.
+  ASSERT_OK(Open("A", kT0));
+  ASSERT_OK(Event("A", "p", kT0 + absl::Minutes(10), Do("paused")));
+  clock_.Set(kT0 + absl::Minutes(20));
+  ASSERT_OK(ahead("A", "u", kT0 + absl::Minutes(30), Do("resumed")));
+  // B: responded, then resolved (reported at 20 min) at 30 min.
+  ASSERT_OK(Open("B", kT0 + absl::Minutes(20)));
+  ASSERT_OK(ahead("B", "r", kT0 + absl::Minutes(25), Do("responded")));
+  ASSERT_OK(ahead("B", "done", kT0 + absl::Minutes(30), Do("resolved")));
+
+  clock_.Set(kT0 + absl::Minutes(30));
+  Fire();
+  clock_.Set(kT0 + absl::Minutes(50));
+  Fire();
+  EXPECT_THAT(Crossings(Get("A"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(50)}));
+  const v1::ComplianceReport r = Report("services/email", kT0);
+  EXPECT_EQ(r.response().completed(), 1);
+  EXPECT_EQ(r.resolution().completed(), 1);
+  EXPECT_EQ(r.resolution().met(), 1);
+}
+
 TEST_F(TicketsTest, PauseStopsTheClock) {
   ASSERT_OK(Open("T-3", kT0));
   ASSERT_OK(Event("T-3", "p", kT0 + absl::Minutes(20), Do("paused")));
@@ -544,6 +582,17 @@ TEST_F(TicketsTest, ComplianceReportArithmeticAndOpenRisk) {
   // C-2 and C-3 are open with their resolution past 100%: breached; nobody merely at risk.
   EXPECT_EQ(r.open_breached(), 2);
   EXPECT_EQ(r.open_at_risk(), 0);
+  // C-4: its response breached, its resolution past 75%: breached, and not
+  // also at risk.
+  ASSERT_OK(Open("C-4", kT0 + absl::Hours(2)));
+  clock_.Set(kT0 + absl::Hours(5) + absl::Minutes(10));
+  Fire();
+  const v1::Ticket c4 = Get("C-4");
+  ASSERT_TRUE(c4.breached());
+  ASSERT_TRUE(c4.at_risk());  // A running timer crossed a warning.
+  const v1::ComplianceReport with_c4 = Report("services/email", kT0);
+  EXPECT_EQ(with_c4.open_breached(), 3);
+  EXPECT_EQ(with_c4.open_at_risk(), 0);
   // The report for another month is empty; the period is the UTC month.
   const v1::ComplianceReport december = Report("services/email", kT0 + absl::Hours(24 * 30));
   EXPECT_EQ(december.response().completed(), 0);
@@ -560,7 +609,7 @@ TEST_F(TicketsTest, ComplianceReportArithmeticAndOpenRisk) {
   ASSERT_OK(stub_->ListTickets(&ctx, list, &listed));
   std::vector<std::string> names;
   for (const auto& t : listed.tickets()) names.push_back(t.name());
-  EXPECT_THAT(names, ElementsAre("tickets/C-0", "tickets/C-2", "tickets/C-3"));
+  EXPECT_THAT(names, ElementsAre("tickets/C-0", "tickets/C-2", "tickets/C-3", "tickets/C-4"));
 }
 
 // Quarters and years are calendar ones in the report's zone.
