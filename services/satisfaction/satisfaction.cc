@@ -657,6 +657,18 @@ void Satisfaction::SubmitResponse(const v1::SubmitResponseRequest& request,
               absl::StrCat("response.relationship must be the survey's relationship ",
                            survey.relationship(), " (or empty); got ", in.relationship()));
         }
+        // What the answer takes from the survey must still exist, as what it
+        // names itself was checked to: every answer to a survey whose
+        // relationship was deleted is refused alike, not only those that
+        // log feedback on it.
+        if (in.relationship().empty() && !r.relationship().empty()) {
+          RETURN_IF_ERROR(references_->CheckRelationship(
+              absl::StrCat(SurveyName(survey_id), "'s relationship"), r.relationship()));
+        }
+        if (in.service().empty() && !r.service().empty()) {
+          RETURN_IF_ERROR(references_->CheckService(
+              absl::StrCat(SurveyName(survey_id), "'s service"), r.service()));
+        }
         r.set_kind(survey.kind());
         if (in.has_score()) {
           const Scale scale = ScaleOf(survey.kind()).value_or(Scale{0, 0});

@@ -191,6 +191,31 @@ TEST_F(SatisfactionServerTest, ServedWithReferencesHealthFeedbackAndMetrics) {
           "rapport_satisfaction_relationship_nps{relationship=\"acme\",window=\"30d\"} 33.3"));
 }
 
+TEST_F(SatisfactionServerTest, ASurveyWhoseRelationshipWasDeletedTakesNoAnswers) {
+  ASSERT_OK(CreateRelationship("gone"));
+  ASSERT_OK(CreateSurvey("", "relationships/gone"));
+  {
+    grpc::ClientContext ctx;
+    v1::DeleteRelationshipRequest request;
+    request.set_name("relationships/gone");
+    google::protobuf::Empty out;
+    ASSERT_OK(relationships_->DeleteRelationship(&ctx, request, &out));
+  }
+  // A promoter and a detractor without a comment are refused alike (before,
+  // only a detractor's comment, logged on the relationship, failed: the
+  // survey's score counted only its other answers).
+  EXPECT_THAT(Submit("person-0", 9, ""),
+              StatusIs(StatusCode::NOT_FOUND,
+                       HasSubstr("surveys/pulse's relationship relationships/gone does not exist")));
+  EXPECT_THAT(Submit("person-1", 2, "meh"), StatusIs(StatusCode::NOT_FOUND));
+  grpc::ClientContext ctx;
+  v1::ListResponsesRequest list;
+  list.set_parent("surveys/pulse");
+  v1::ListResponsesResponse listed;
+  ASSERT_OK(satisfaction_->ListResponses(&ctx, list, &listed));
+  EXPECT_EQ(listed.responses_size(), 0);
+}
+
 TEST_F(SatisfactionServerTest, WithdrawalRemovesTheFeedbackLoggedFromTheAnswer) {
   ASSERT_OK(CreateRelationship("acme"));
   ASSERT_OK(CreateSurvey("", "relationships/acme"));
