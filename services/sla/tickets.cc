@@ -911,14 +911,16 @@ absl::StatusOr<v1::ComplianceReport> Tickets::GetComplianceReport(
     get.set_name(request.scope());
     RETURN_IF_ERROR(catalog_->GetService(get).status());
     service = request.scope();
-    // Availability is measured against the service's default SLA, if any.
-    v1::ListAgreementsRequest list;
-    list.set_service(request.scope());
-    list.set_type(v1::Agreement::SLA);
-    list.set_state(v1::Agreement::EFFECTIVE);
-    ASSIGN_OR_RETURN(auto slas, catalog_->ListAgreements(list));
-    for (const auto& a : slas.agreements()) {
-      if (a.relationship().empty()) agreement = a;
+    // Availability is measured against the service's default SLA, if any,
+    // as it is now (as an agreement's own report uses the agreement as it
+    // is now), however many relationship SLAs the service has.
+    v1::ResolveAgreementsRequest resolve;
+    resolve.set_service(request.scope());
+    resolve.set_priority(v1::P1);  // Any: only the agreement is wanted.
+    ASSIGN_OR_RETURN(auto resolved, catalog_->ResolveAgreements(resolve));
+    for (const auto& a : resolved.agreements()) {
+      const v1::Agreement& snapshot = a.revision().snapshot();
+      if (snapshot.type() == v1::Agreement::SLA && snapshot.relationship().empty()) agreement = snapshot;
     }
   } else if (absl::StartsWith(request.scope(), "relationships/")) {
     scope = 'R';

@@ -775,6 +775,41 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
   EXPECT_EQ(FromProtoDuration(r.mtbf()), absl::Hours(720) - absl::Minutes(150));
 }
 
+TEST_F(TicketsTest, AServiceReportFindsTheDefaultSlaAmongManyRelationshipSlas) {
+  // 50 relationships with their own SLA on the service, named to sort
+  // before the default one: more than a page of agreements.
+  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
+  v1::ApplyCatalogRequest apply;
+  for (int i = 0; i < 50; ++i) {
+    const std::string id = absl::StrCat("a", i < 10 ? "0" : "", i);
+    grpc::ClientContext ctx;
+    v1::CreateRelationshipRequest request;
+    request.set_relationship_id(id);
+    request.mutable_relationship()->set_display_name(id);
+    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
+    v1::Relationship r;
+    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+    auto* a = apply.mutable_catalog()->add_agreements();
+    a->set_name("agreements/" + id);
+    a->set_display_name(id);
+    a->set_type(v1::Agreement::SLA);
+    a->set_service("services/email");
+    a->set_relationship("relationships/" + id);
+    *a->mutable_effective_from() = ToProtoTime(kT0 - absl::Hours(24 * 60));
+    a->set_calendar("calendars/always");
+    auto* t = a->add_targets();
+    t->set_priority(v1::P1);
+    *t->mutable_first_response() = ToProtoDuration(absl::Hours(2));
+    *t->mutable_resolution() = ToProtoDuration(absl::Hours(8));
+  }
+  grpc::ClientContext ctx;
+  v1::ApplyCatalogResponse applied;
+  ASSERT_OK(stub_->ApplyCatalog(&ctx, apply, &applied));
+  const v1::ComplianceReport r = Report("services/email", kT0);
+  EXPECT_TRUE(r.has_availability());
+  EXPECT_EQ(r.availability_target(), 99.9);
+}
+
 // An open outage is closed by the same outage_id with an end_time: the
 // close sets the end and keeps what the outage was recorded with.
 TEST_F(TicketsTest, ClosingAnOpenOutageKeepsWhatItWasRecordedWith) {
