@@ -348,10 +348,10 @@ std::vector<ExpectedSample> ExpectedSamples(const ActivityResult& activity) {
                     double tolerance = 1e-9) {
     out.push_back({std::move(name), std::move(labels), value, tolerance});
   };
-  // SLA: at risk, t-risk (first response past 50%) and t-breach (its
-  // resolution past 50%, beside its breached first response); breached,
-  // t-breach; 2 of 3 completed timers met.
-  add("rapport_sla_open_tickets_at_risk", {{"service", "email"}}, 2);
+  // SLA: at risk (a warning crossed and no breach), t-risk (first response
+  // past 50%), not t-breach (its resolution is past 50%, but its first
+  // response breached); breached, t-breach; 2 of 3 completed timers met.
+  add("rapport_sla_open_tickets_at_risk", {{"service", "email"}}, 1);
   add("rapport_sla_open_tickets_at_risk", {{"service", "vpn"}}, 0);
   add("rapport_sla_open_tickets_breached", {{"service", "email"}}, 1);
   add("rapport_sla_open_tickets_breached", {{"service", "vpn"}}, 0);
