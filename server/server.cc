@@ -463,6 +463,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   s->signals_ = std::move(signals);
   s->relationships_ = std::make_unique<relationships::Relationships>(store, config.clock,
                                                                      s->signals_.get(), config.health);
+  RETURN_IF_ERROR(s->relationships_->FoldNameIndex());
   s->relationships_grpc_ =
       std::make_unique<relationships::RelationshipsGrpc>(s->relationships_.get(), gate);
   relationships::Relationships* rel = s->relationships_.get();

@@ -1,8 +1,13 @@
 #include "services/common/resource.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <mutex>
+#include <optional>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -106,6 +111,77 @@ std::string TruncateUtf8(absl::string_view text, int max_chars) {
   }
   if (end == text.size()) return std::string(text);
   return absl::StrCat(text.substr(0, cut), "\u2026");
+}
+
+namespace {
+
+// Decodes the code point at text[*i] and moves *i past it; nullopt (and *i
+// past one byte) if the bytes there are not valid UTF-8.
+std::optional<uint32_t> NextCodePoint(absl::string_view text, size_t* i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(*i);
+  size_t n = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || *i + n > text.size()) {
+    ++*i;
+    return std::nullopt;
+  }
+  uint32_t cp = n == 1 ? b0 : b0 & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(*i + k) >> 6) != 0x2) {
+      ++*i;
+      return std::nullopt;
+    }
+    cp = (cp << 6) | (byte(*i + k) & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+  static constexpr uint32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kLeast[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+    ++*i;
+    return std::nullopt;
+  }
+  *i += n;
+  return cp;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
+
+std::string FoldCase(absl::string_view text) {
+  // C.UTF-8 is built into glibc 2.35 and later (Debian 12 has 2.36); a
+  // locale object of its own leaves the process's locale alone.
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t start = i;
+    const std::optional<uint32_t> cp = NextCodePoint(text, &i);
+    if (cp && *cp < 0x80) {
+      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(text[start])));
+    } else if (!cp || utf8 == static_cast<locale_t>(nullptr)) {
+      out.append(text.data() + start, i - start);  // As it is.
+    } else {
+      AppendUtf8(static_cast<uint32_t>(towlower_l(static_cast<wint_t>(*cp), utf8)), &out);
+    }
+  }
+  return out;
 }
 
 absl::Status CheckLength(absl::string_view field, absl::string_view value, int min, int max) {

@@ -38,6 +38,12 @@ int Utf8Length(absl::string_view text);
 // one; a cut one ends with "…" (counted).
 std::string TruncateUtf8(absl::string_view text, int max_chars);
 
+// `text` with every letter in lower case, by Unicode's simple mappings
+// (glibc's C.UTF-8 locale: "Österreich" gives "österreich", "ΑΘΗΝΑ"
+// "αθηνα"), for comparisons and orders that ignore case. Bytes that are not
+// valid UTF-8 are kept as they are.
+std::string FoldCase(absl::string_view text);
+
 // `value` has between `min` and `max` characters (code points) and is valid
 // UTF-8. `min` = 1 makes the field required.
 absl::Status CheckLength(absl::string_view field, absl::string_view value, int min, int max);

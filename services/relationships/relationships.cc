@@ -14,6 +14,7 @@
 #include "services/common/scan_page.h"
 #include "services/common/resource.h"
 #include "storage/key_codec.h"
+#include "storage/logging.h"
 #include "storage/status_macros.h"
 
 namespace rapport::relationships {
@@ -45,7 +46,14 @@ std::string ChildName(absl::string_view rel, absl::string_view collection, absl:
   return absl::StrCat(kCollection, "/", rel, "/", collection, "/", id);
 }
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
+// Names are indexed, ordered and searched without regard to case, in every
+// script (FoldCase), not only for ASCII letters.
+std::string Lower(absl::string_view s) { return FoldCase(s); }
+
+// The name index's version in Cf::kRelationships; absent before names were
+// folded beyond ASCII (FoldNameIndex).
+constexpr absl::string_view kNameIndexVersionKey = "Mname-index";
+constexpr absl::string_view kNameIndexFolded = "unicode-1";
 
 bool IsHighQuadrant(int v) { return v >= 3; }
 
@@ -242,6 +250,48 @@ void IndexFollowUps(storage::WriteBatch& batch, absl::string_view rel_id,
 Relationships::Relationships(storage::Store* store, Clock* clock, const ExternalSignals* signals,
                              HealthConfig health_config)
     : store_(store), clock_(clock), signals_(signals), health_config_(health_config) {}
+
+absl::Status Relationships::FoldNameIndex() {
+  ASSIGN_OR_RETURN(std::optional<std::string> version,
+                   store_->Get(Cf::kRelationships, kNameIndexVersionKey));
+  if (version == kNameIndexFolded) return absl::OkStatus();
+  // Entries of names whose case folding differs from ASCII lowering move,
+  // in batches; a crash midway leaves the version unset and the next start
+  // does it again (moving an entry twice writes the same keys).
+  storage::ScanOptions scan;
+  scan.prefix = std::string(1, keys::kRelationship);
+  storage::WriteBatch batch;
+  int64_t moved = 0;
+  absl::Status status;
+  RETURN_IF_ERROR(store_->ForEach(Cf::kRelationships, scan, [&](absl::string_view,
+                                                                  absl::string_view value) {
+    v1::Relationship r;
+    if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      status = absl::DataLossError("a relationship record does not parse");
+      return false;
+    }
+    const std::string id(absl::string_view(r.name()).substr(kCollection.size() + 1));
+    const std::string ascii = keys::ByName(absl::AsciiStrToLower(r.display_name()), id);
+    const std::string folded = keys::ByName(Lower(r.display_name()), id);
+    if (ascii == folded) return true;
+    batch.Delete(Cf::kIndex, ascii);
+    batch.Put(Cf::kIndex, folded, "");
+    ++moved;
+    if (batch.op_count() >= 1000) {
+      status = store_->CommitSync(std::move(batch));
+      batch = storage::WriteBatch();
+    }
+    return status.ok();
+  }));
+  RETURN_IF_ERROR(status);
+  batch.Put(Cf::kRelationships, kNameIndexVersionKey, kNameIndexFolded);
+  RETURN_IF_ERROR(store_->CommitSync(std::move(batch)));
+  if (moved > 0) {
+    LogInfo(absl::StrCat("relationships: ", moved,
+                         " names re-indexed to ignore case beyond ASCII letters"));
+  }
+  return absl::OkStatus();
+}
 
 // ------------------------------------------------------------ relationships
 

@@ -75,6 +75,11 @@ class Relationships final {
   Relationships(storage::Store* store, Clock* clock, const ExternalSignals* signals,
                 HealthConfig health_config = HealthConfig());
 
+  // Brings the name index of a store written before names were folded
+  // beyond ASCII (FoldCase) up to date; a no-op once done. Call before
+  // serving.
+  absl::Status FoldNameIndex();
+
   // Stages extra writes into the transaction of a new complaint (an
   // interaction of kind COMPLAINT) after every check has passed, e.g. opening
   // an escalation: they commit atomically with it, and an error refuses the

@@ -65,6 +65,16 @@ TEST(ResourceTest, TruncationCutsBetweenCharactersAndMarksTheCut) {
   EXPECT_EQ(TruncateUtf8("", 5), "");
 }
 
+TEST(ResourceTest, FoldCaseLowersEveryScriptAndKeepsBadBytes) {
+  EXPECT_EQ(FoldCase("Acme CORP"), "acme corp");
+  EXPECT_EQ(FoldCase("Österreich ÄRZTE Øresund"), "österreich ärzte øresund");
+  EXPECT_EQ(FoldCase("ΑΘΗΝΑ"), "αθηνα");
+  EXPECT_EQ(FoldCase("МОСКВА"), "москва");
+  EXPECT_EQ(FoldCase("straße"), "straße");
+  EXPECT_EQ(FoldCase("a\xff" "B\xc3"), "a\xff" "b\xc3");  // Not UTF-8: kept.
+  EXPECT_EQ(FoldCase(""), "");
+}
+
 TEST(ResourceTest, EnumsMasksEtags) {
   const auto* kind = v1::Relationship::Kind_descriptor();
   EXPECT_OK(CheckEnum("kind", kind, 0, false));

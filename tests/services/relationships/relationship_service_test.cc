@@ -11,7 +11,11 @@
 #include "gtest/gtest.h"
 #include "rapport/v1/relationships.grpc.pb.h"
 #include "server/server.h"
+#include "absl/strings/ascii.h"
 #include "services/common/proto_time.h"
+#include "services/common/resource.h"
+#include "storage/key_codec.h"
+#include "storage/store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -444,6 +448,66 @@ TEST_F(RelationshipServiceTest, SearchByNamePrefixIgnoresCase) {
   v1::ListRelationshipsResponse response;
   EXPECT_THAT(stub_->SearchRelationships(&ctx, v1::SearchRelationshipsRequest(), &response),
               StatusIs(StatusCode::INVALID_ARGUMENT, HasSubstr("query")));
+}
+
+// Names in any script: "Österreich" is found by "öst" and sorts with the
+// other names in ö, not before every lower-case name.
+TEST_F(RelationshipServiceTest, SearchAndNameOrderIgnoreCaseInEveryScript) {
+  MustCreate(Customer("Österreich AG"), "at");
+  MustCreate(Customer("östlich GmbH"), "ost");
+  MustCreate(Customer("Ärzte eG"), "arzte");
+  MustCreate(Customer("Öz"), "oz");
+  MustCreate(Customer("öa"), "oa");
+  MustCreate(Customer("ΑΘΗΝΑ"), "athens");
+  auto search = [&](const std::string& query) {
+    grpc::ClientContext ctx;
+    v1::SearchRelationshipsRequest request;
+    request.set_query(query);
+    v1::ListRelationshipsResponse response;
+    EXPECT_OK(stub_->SearchRelationships(&ctx, request, &response));
+    std::vector<std::string> names;
+    for (const auto& r : response.relationships()) names.push_back(r.name());
+    return names;
+  };
+  EXPECT_THAT(search("öst"), ElementsAre("relationships/at", "relationships/ost"));
+  EXPECT_THAT(search("ÖST"), ElementsAre("relationships/at", "relationships/ost"));
+  EXPECT_THAT(search("ärz"), ElementsAre("relationships/arzte"));
+  EXPECT_THAT(search("ÄRZ"), ElementsAre("relationships/arzte"));
+  EXPECT_THAT(search("αθή"), ElementsAre());  // Accents are not folded, only case.
+  EXPECT_THAT(search("αθη"), ElementsAre("relationships/athens"));
+  EXPECT_THAT(ListNames(v1::ListRelationshipsRequest()),
+              ElementsAre("relationships/arzte", "relationships/oa", "relationships/at",
+                          "relationships/ost", "relationships/oz", "relationships/athens"));
+}
+
+// A store whose name index was written when only ASCII letters were folded
+// is re-indexed when rapportd starts.
+TEST_F(RelationshipServiceTest, ANameIndexOfAsciiFoldingIsRebuiltAtStart) {
+  MustCreate(Customer("Österreich AG"), "at");
+  MustCreate(Customer("Acme"), "acme");
+  server_.reset();
+  {
+    storage::StoreOptions options;
+    options.data_dir = dir_.Sub("data");
+    auto store = storage::Store::Open(options);
+    ASSERT_OK(store.status());
+    storage::WriteBatch old;
+    old.Delete(storage::Cf::kIndex, storage::relkeys::ByName(FoldCase("Österreich AG"), "at"));
+    old.Put(storage::Cf::kIndex, storage::relkeys::ByName(absl::AsciiStrToLower("Österreich AG"), "at"),
+            "");
+    old.Delete(storage::Cf::kRelationships, "Mname-index");
+    ASSERT_OK((*store)->CommitSync(std::move(old)));
+  }
+  Start(/*sync=*/true);
+  grpc::ClientContext ctx;
+  v1::SearchRelationshipsRequest request;
+  request.set_query("öst");
+  v1::ListRelationshipsResponse response;
+  ASSERT_OK(stub_->SearchRelationships(&ctx, request, &response));
+  ASSERT_EQ(response.relationships_size(), 1);
+  EXPECT_EQ(response.relationships(0).name(), "relationships/at");
+  EXPECT_THAT(ListNames(v1::ListRelationshipsRequest()),
+              ElementsAre("relationships/acme", "relationships/at"));
 }
 
 TEST_F(RelationshipServiceTest, StakeholdersAndTheirMap) {
