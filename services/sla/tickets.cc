@@ -59,8 +59,22 @@ std::string CompletionKeyOf(const v1::SlaTimer& t) {
   return absl::StrCat(t.agreement(), "|", t.kind(), "|", t.cycle());
 }
 
+// A crossing is recorded once per agreement, timer, cycle and threshold. The
+// cycle is known by its start: its number moves when a late event adds a
+// cycle before it (an update sent earlier than those recorded). Crossings
+// recorded before their start was kept are known by number.
 std::string CrossingKeyOf(const v1::ThresholdCrossing& c) {
-  return absl::StrCat(c.agreement(), "|", c.kind(), "|", c.cycle(), "|", c.threshold());
+  return c.has_cycle_start_time()
+             ? absl::StrCat(c.agreement(), "|", c.kind(), "|@", absl::ToUnixMicros(FromProtoTime(c.cycle_start_time())),
+                            "|", c.threshold())
+             : absl::StrCat(c.agreement(), "|", c.kind(), "|", c.cycle(), "|", c.threshold());
+}
+
+// Whether `c`, as evaluated, is among the `recorded` crossing keys.
+bool IsRecorded(const std::set<std::string>& recorded, v1::ThresholdCrossing c) {
+  if (recorded.count(CrossingKeyOf(c)) > 0) return true;
+  c.clear_cycle_start_time();  // As it would have been recorded before.
+  return recorded.count(CrossingKeyOf(c)) > 0;
 }
 
 // The scopes a ticket's completion under `agreement` counts in.
@@ -349,7 +363,7 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   for (const auto& c : ticket.crossings()) recorded.insert(CrossingKeyOf(c));
   bool settling = false;
   for (const auto& c : eval.crossings) {
-    if (recorded.count(CrossingKeyOf(c)) > 0) continue;
+    if (IsRecorded(recorded, c)) continue;
     if (take == Crossings::kSettled && FromProtoTime(c.crossing_time()) < now - backfill_settle_) {
       settling = true;
       continue;

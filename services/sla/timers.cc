@@ -314,6 +314,7 @@ TimerEvaluation EvaluateTimers(const EventLog& events,
           crossing.set_agreement(snapshot.name());
           crossing.set_kind(spec.kind);
           crossing.set_cycle(spec.cycle);
+          *crossing.mutable_cycle_start_time() = ToProtoTime(spec.start);
           crossing.set_threshold(threshold);
           *crossing.mutable_crossing_time() = ToProtoTime(*at);
           out.crossings.push_back(std::move(crossing));

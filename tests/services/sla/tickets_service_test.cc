@@ -512,6 +512,19 @@ TEST_F(TicketsTest, EachUpdateMeetsThePeriodicUpdateTimerAndStartsTheNext) {
   EXPECT_FALSE(Timer(t, v1::PERIODIC_UPDATE, 4).breached());
   EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 4).due_time()),
             kT0 + absl::Hours(6) + absl::Minutes(30));
+
+  // An update reported late, sent at 09:00, adds a cycle before the others:
+  // they are numbered one more, and their crossings, already recorded, are
+  // not recorded again.
+  ASSERT_OK(Event("U-1", "u0", kT0 + absl::Hours(1), Do("update_sent"), &t));
+  EXPECT_EQ(FromProtoTime(Timer(t, v1::PERIODIC_UPDATE, 4).start_time()), kT0 + absl::Hours(2));
+  clock_.Set(kT0 + absl::Hours(5));
+  Fire();
+  EXPECT_THAT(Crossings(Get("U-1"), v1::PERIODIC_UPDATE),
+              ElementsAre(std::pair{50, kT0 + absl::Hours(1) + absl::Minutes(30)},
+                          std::pair{50, kT0 + absl::Hours(3)},
+                          std::pair{75, kT0 + absl::Hours(3) + absl::Minutes(30)},
+                          std::pair{100, kT0 + absl::Hours(4)}));
 }
 
 TEST_F(TicketsTest, BadEventsAreRefusedNamingTheFieldAndWriteNothing) {
@@ -952,6 +965,28 @@ TEST_F(TicketsTest, TheTicketIndexesFollowResolveAndReopen) {
 // A ticket refers to the agreement revisions it is measured under. One
 // stored before that carried a copy of each revision: it is measured under
 // its copy, and refers to the revision from its next write on.
+// Crossings recorded before their cycle's start was kept are still known,
+// by their cycle's number.
+TEST_F(TicketsTest, CrossingsRecordedWithoutTheirCycleStartAreNotRecordedAgain) {
+  ASSERT_OK(Open("L-2", kT0));
+  clock_.Set(kT0 + absl::Minutes(30));
+  Fire();  // 50% of the response.
+  const std::string key = storage::ticketkeys::Ticket("L-2");
+  internal::v1::TicketRecord record;
+  ASSERT_OK_AND_ASSIGN(bool found, server_->store().GetProto(storage::Cf::kTickets, key, &record));
+  ASSERT_TRUE(found);
+  ASSERT_EQ(record.ticket().crossings_size(), 1);
+  ASSERT_TRUE(record.ticket().crossings(0).has_cycle_start_time());
+  record.mutable_ticket()->mutable_crossings(0)->clear_cycle_start_time();
+  storage::WriteBatch old_layout;
+  old_layout.PutProto(storage::Cf::kTickets, key, record);
+  ASSERT_OK(server_->store().CommitSync(std::move(old_layout)));
+  clock_.Set(kT0 + absl::Minutes(45));
+  Fire();  // 75%.
+  EXPECT_THAT(Crossings(Get("L-2"), v1::FIRST_RESPONSE),
+              ElementsAre(std::pair{50, kT0 + absl::Minutes(30)}, std::pair{75, kT0 + absl::Minutes(45)}));
+}
+
 TEST_F(TicketsTest, ATicketStoredWithACopyOfItsRevisionMovesToAReference) {
   ASSERT_OK(Open("L-1", kT0));
   const std::string key = storage::ticketkeys::Ticket("L-1");
