@@ -103,12 +103,18 @@ void CountCompletion(storage::WriteBatch& batch, const internal::v1::CountedComp
   }
 }
 
-void CountOpen(storage::WriteBatch& batch, const v1::Ticket& ticket, const std::vector<std::string>& agreement_ids,
-               int field, int delta) {
+// Open tickets at risk (field 0) and breached (field 1) of the ticket's
+// service and relationship.
+void CountOpen(storage::WriteBatch& batch, const v1::Ticket& ticket, int field, int delta) {
   batch.AddCounter(Cf::kAggregates, keys::OpenCount('S', IdOf(ticket.service()), field), delta);
   if (!ticket.relationship().empty()) {
     batch.AddCounter(Cf::kAggregates, keys::OpenCount('R', IdOf(ticket.relationship()), field), delta);
   }
+}
+
+// The same of agreements (ids).
+template <typename Ids>
+void CountOpenUnder(storage::WriteBatch& batch, const Ids& agreement_ids, int field, int delta) {
   for (const auto& id : agreement_ids) {
     batch.AddCounter(Cf::kAggregates, keys::OpenCount('A', id, field), delta);
   }
@@ -446,12 +452,43 @@ absl::Status Tickets::Persist(storage::Txn& txn, internal::v1::TicketRecord& rec
   // as breached only).
   const bool at_risk = open && eval.at_risk && !eval.breached;
   const bool breached_open = open && eval.breached;
-  if (record.counted_at_risk()) CountOpen(txn.batch(), ticket, before.agreement_ids, 0, -1);
-  if (record.counted_breached()) CountOpen(txn.batch(), ticket, before.agreement_ids, 1, -1);
-  if (at_risk) CountOpen(txn.batch(), ticket, agreement_ids, 0, +1);
-  if (breached_open) CountOpen(txn.batch(), ticket, agreement_ids, 1, +1);
+  const bool was_at_risk = record.counted_at_risk();
+  const bool was_breached = record.counted_breached();
+  if (was_at_risk) CountOpen(txn.batch(), ticket, 0, -1);
+  if (was_breached) CountOpen(txn.batch(), ticket, 1, -1);
+  if (at_risk) CountOpen(txn.batch(), ticket, 0, +1);
+  if (breached_open) CountOpen(txn.batch(), ticket, 1, +1);
   record.set_counted_at_risk(at_risk);
   record.set_counted_breached(breached_open);
+  // An agreement's own counts follow its own timers: a breach of an OLA
+  // is not one of the SLA.
+  if (record.counted_by_agreement()) {
+    CountOpenUnder(txn.batch(), record.at_risk_agreements(), 0, -1);
+    CountOpenUnder(txn.batch(), record.breached_agreements(), 1, -1);
+  } else {
+    if (was_at_risk) CountOpenUnder(txn.batch(), before.agreement_ids, 0, -1);
+    if (was_breached) CountOpenUnder(txn.batch(), before.agreement_ids, 1, -1);
+  }
+  record.clear_at_risk_agreements();
+  record.clear_breached_agreements();
+  record.set_counted_by_agreement(true);
+  if (open) {
+    for (const auto& id : agreement_ids) {
+      bool warned = false, breached = false;
+      for (const auto& t : ticket.timers()) {
+        if (IdOf(t.agreement()) != id) continue;
+        breached = breached || t.breached();
+        warned = warned || (t.stage() == v1::RUNNING && t.thresholds_crossed_size() > 0);
+      }
+      if (breached) {
+        record.add_breached_agreements(id);
+      } else if (warned) {
+        record.add_at_risk_agreements(id);
+      }
+    }
+  }
+  CountOpenUnder(txn.batch(), record.at_risk_agreements(), 0, +1);
+  CountOpenUnder(txn.batch(), record.breached_agreements(), 1, +1);
 
   // Indexes. A ticket's service and relationship never change: their
   // entries are written once, when it is opened; the open-ticket entry when

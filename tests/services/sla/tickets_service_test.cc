@@ -788,6 +788,48 @@ TEST_F(TicketsTest, AvailabilityMergesOverlapsAndCountsPlannedOnlyInBusinessHour
   EXPECT_EQ(FromProtoDuration(r.mtbf()), absl::Hours(720) - absl::Minutes(150));
 }
 
+// An agreement's report counts the open tickets at risk and breached by its
+// own timers: a ticket that breached its OLA has not breached the SLA.
+TEST_F(TicketsTest, OpenTicketsAreCountedAtRiskAndBreachedByEachAgreementsOwnTimers) {
+  {
+    v1::ApplyCatalogRequest apply;
+    auto* a = apply.mutable_catalog()->add_agreements();
+    a->set_name("agreements/desk-ola");
+    a->set_display_name("Service desk OLA");
+    a->set_type(v1::Agreement::OLA);
+    a->set_service("services/email");
+    a->set_provider("Service desk");
+    *a->mutable_effective_from() = ToProtoTime(kT0 - absl::Hours(24 * 60));
+    a->set_calendar("calendars/always");
+    auto* t = a->add_targets();
+    t->set_priority(v1::P1);
+    *t->mutable_first_response() = ToProtoDuration(absl::Minutes(10));
+    *t->mutable_resolution() = ToProtoDuration(absl::Hours(1));
+    grpc::ClientContext ctx;
+    v1::ApplyCatalogResponse applied;
+    ASSERT_OK(stub_->ApplyCatalog(&ctx, apply, &applied));
+  }
+  ASSERT_OK(Open("O-1", kT0));
+  clock_.Set(kT0 + absl::Minutes(20));  // The OLA's response breached; the SLA's at 33%.
+  Fire();
+  ASSERT_TRUE(Get("O-1").breached());
+  EXPECT_EQ(Report("agreements/desk-ola", kT0).open_breached(), 1);
+  EXPECT_EQ(Report("agreements/gold", kT0).open_breached(), 0);
+  EXPECT_EQ(Report("agreements/gold", kT0).open_at_risk(), 0);
+  EXPECT_EQ(Report("services/email", kT0).open_breached(), 1);
+  clock_.Set(kT0 + absl::Minutes(30));  // The SLA's response at 50%: a warning.
+  Fire();
+  EXPECT_EQ(Report("agreements/gold", kT0).open_at_risk(), 1);
+  EXPECT_EQ(Report("agreements/gold", kT0).open_breached(), 0);
+  EXPECT_EQ(Report("services/email", kT0).open_at_risk(), 0);  // Breached, by the OLA.
+  ASSERT_OK(Event("O-1", "r", kT0 + absl::Minutes(40), Do("responded")));
+  ASSERT_OK(Event("O-1", "done", kT0 + absl::Minutes(50), Do("resolved")));
+  for (const char* scope : {"agreements/desk-ola", "agreements/gold", "services/email"}) {
+    EXPECT_EQ(Report(scope, kT0).open_breached(), 0) << scope;
+    EXPECT_EQ(Report(scope, kT0).open_at_risk(), 0) << scope;
+  }
+}
+
 TEST_F(TicketsTest, AServiceReportFindsTheDefaultSlaAmongManyRelationshipSlas) {
   // 50 relationships with their own SLA on the service, named to sort
   // before the default one: more than a page of agreements.
