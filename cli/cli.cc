@@ -69,7 +69,8 @@ int AdminInfo(Context& c) {
           << "data dir        " << info.data_dir() << "\n"
           << "sync writes     " << (info.sync_writes() ? "yes" : "no") << "\n"
           << "schema version  " << info.schema_version() << "\n"
-          << "live data       " << info.live_data_bytes() << " bytes\n";
+          << "store size      " << info.sst_files_bytes() << " bytes in table files, "
+          << info.memtable_bytes() << " bytes in memtables\n";
   return kExitOk;
 }
 

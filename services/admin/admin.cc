@@ -25,6 +25,7 @@ v1::ServerInfo Admin::GetServerInfo() const {
   const storage::StoreStats stats = store_->Stats();
   info.set_live_data_bytes(stats.live_data_bytes);
   info.set_sst_files_bytes(stats.sst_files_bytes);
+  info.set_memtable_bytes(stats.memtable_bytes);
   return info;
 }
 

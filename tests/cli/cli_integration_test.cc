@@ -189,6 +189,14 @@ TEST_F(CliTest, AgreementsShowListAndRevisions) {
   EXPECT_EQ(agreement.provider(), "messaging-team");
 }
 
+// Before the first flush every write is in the memtables: the store is not
+// shown as empty.
+TEST_F(CliTest, AdminInfoShowsTheStoreSizeIncludingWhatIsInMemory) {
+  CreateRelationship("acme", "Acme Corp", v1::Relationship::STRATEGIC, "jane@it.example");
+  const std::string out = Ok({"admin", "info"});
+  EXPECT_THAT(out, ContainsRegex("store size +[0-9]+ bytes in table files, [1-9][0-9]* bytes in memtables"));
+}
+
 TEST_F(CliTest, RelationshipsListFiltersOrdersAndPrintsJson) {
   CreateRelationship("acme", "Acme Corp", v1::Relationship::STRATEGIC, "jane@it.example");
   CreateRelationship("globex", "Globex", v1::Relationship::KEY, "bob@it.example");
