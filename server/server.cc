@@ -731,8 +731,13 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
-                                               " (address in use or invalid?)"));
+    // gRPC says which above: a bad TLS certificate or key fails here too.
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config.listen,
+        config.tls_cert.empty()
+            ? " (address in use or invalid?)"
+            : " (address in use or invalid, or the TLS certificate and key do not load: see the "
+              "gRPC error above)"));
   }
   if (!config.metrics_listen.empty()) {
     ASSIGN_OR_RETURN(s->metrics_port_, m->Serve(config.metrics_listen));
