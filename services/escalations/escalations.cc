@@ -684,6 +684,7 @@ void Escalations::Escalate(const v1::EscalateEscalationRequest& request, absl::s
         if (request.seen_level() != e.level()) {
           // Name whoever moved it to the level it is at.
           std::string who = "?", when = "?";
+          bool opened_there = false;
           for (int i = e.timeline_size() - 1; i >= 0; --i) {
             const auto& t = e.timeline(i);
             if (t.level_after() != t.level_before() || t.action() == Action::OPENED ||
@@ -691,13 +692,18 @@ void Escalations::Escalate(const v1::EscalateEscalationRequest& request, absl::s
               who = t.actor();
               when =
                   absl::FormatTime(absl::RFC3339_sec, FromProtoTime(t.time()), absl::UTCTimeZone());
+              opened_there = t.action() == Action::OPENED;
               break;
             }
           }
-          return absl::FailedPreconditionError(
-              absl::StrCat(e.name(), " is no longer at level ", request.seen_level(), ": ", who,
-                           " moved it to level ", e.level(), " (", e.level_name(), ") at ", when,
-                           "; read it again before escalating"));
+          const std::string level = absl::StrCat("level ", e.level(), " (", e.level_name(), ")");
+          return absl::FailedPreconditionError(absl::StrCat(
+              e.name(),
+              opened_there ? absl::StrCat(" is not at level ", request.seen_level(), ": it has been at ",
+                                          level, " since ", who, " opened it at ")
+                           : absl::StrCat(" is no longer at level ", request.seen_level(), ": ", who,
+                                          " moved it to ", level, " at "),
+              when, "; read it again before escalating"));
         }
         if (e.level() + 1 >= e.policy_snapshot().levels_size()) {
           return absl::FailedPreconditionError(

@@ -482,6 +482,14 @@ TEST_F(EscalationsTest, ConcurrentEscalateWithTheSameSeenLevelOnlyOneWins) {
   }
 }
 
+TEST_F(EscalationsTest, ALevelNeverReachedIsRefusedSayingWhereItIs) {
+  ASSERT_OK(Create("e").status());
+  EXPECT_THAT(Op("escalate", "e", 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("escalations/e is not at level 2: it has been at level 0 (l1) "
+                                 "since anonymous opened it at 2026-11-02T08:00:00+00:00")));
+}
+
 TEST_F(EscalationsTest, EscalatePastTheLastLevelIsRefused) {
   ASSERT_OK(Create("e").status());
   ASSERT_OK(Op("escalate", "e", 0).status());
