@@ -523,6 +523,17 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   s->escalations_ = std::make_unique<escalations::Escalations>(store, config.clock);
   escalations::Escalations* esc = s->escalations_.get();
   esc->SetRelationshipLookup(relationship_exists);
+  esc->SetCatalogCheck([catalog = s->catalog_.get()](absl::string_view field, absl::string_view service,
+                                                     absl::string_view agreement) -> absl::Status {
+    if (!service.empty()) return catalog->CheckConsumedService(field, service, agreement);
+    v1::GetAgreementRequest get;
+    get.set_name(std::string(agreement));
+    const absl::Status found = catalog->GetAgreement(get).status();
+    if (absl::IsNotFound(found)) {
+      return absl::NotFoundError(absl::StrCat(field, ".agreement ", agreement, " does not exist"));
+    }
+    return found;
+  });
   esc->SetRelationshipAdmission(
       [rel](storage::Txn& txn, absl::string_view field, absl::string_view id) {
         return rel->AdmitEscalationInTxn(txn, field, id);

@@ -123,6 +123,14 @@ absl::Status ValidateEscalation(const v1::Escalation& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("escalation.watchers has ", e.watchers_size(), ", at most ", kMaxWatchers));
   }
+  for (int i = 1; i < e.watchers_size(); ++i) {
+    for (int j = 0; j < i; ++j) {
+      if (e.watchers(i) == e.watchers(j)) {
+        return absl::InvalidArgumentError(absl::StrCat("escalation.watchers[", i, "] repeats '",
+                                                       e.watchers(i), "' (watchers[", j, "])"));
+      }
+    }
+  }
   for (int i = 0; i < e.watchers_size(); ++i) {
     RETURN_IF_ERROR(
         CheckLength(absl::StrCat("escalation.watchers[", i, "]"), e.watchers(i), 1, 200));
@@ -467,6 +475,10 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
   if (valid.ok() && relationship_exists_ && !admit_relationship_) {
     valid =
         relationship_exists_("escalation.relationship", IdOf(request.escalation().relationship()));
+  }
+  const v1::Escalation& asked = request.escalation();
+  if (valid.ok() && catalog_check_ && (!asked.service().empty() || !asked.agreement().empty())) {
+    valid = catalog_check_("escalation", asked.service(), asked.agreement());
   }
   if (!valid.ok()) return done(valid);
   const std::string id = request.escalation_id().empty() ? NewId() : request.escalation_id();

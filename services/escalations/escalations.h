@@ -110,6 +110,13 @@ class Escalations final {
   void SetRelationshipLookup(RelationshipLookup lookup) {
     relationship_exists_ = std::move(lookup);
   }
+  // Checks that a manual escalation's service and agreement, when given, are
+  // in the SLA catalog (NOT_FOUND naming `field`.service or
+  // `field`.agreement; the agreement must be the service's). Unset: only
+  // their form is checked.
+  using CatalogCheck = std::function<absl::Status(
+      absl::string_view field, absl::string_view service, absl::string_view agreement)>;
+  void SetCatalogCheck(CatalogCheck check) { catalog_check_ = std::move(check); }
   // Checks through an opening escalation's transaction that its relationship
   // exists (NOT_FOUND naming `field`) and marks it, so that the escalation
   // and a concurrent delete of the relationship cannot both commit. Create
@@ -298,6 +305,7 @@ class Escalations final {
   Observer observer_;
   std::string default_policy_;
   RelationshipLookup relationship_exists_;
+  CatalogCheck catalog_check_;
   RelationshipAdmission admit_relationship_;
   BusinessHours business_hours_;
   absl::Duration retention_ = absl::ZeroDuration();

@@ -43,6 +43,15 @@ class EscalationsCliTest : public CliTest {
     if (server_ == nullptr) return;
     CreateRelationship("acme", "Acme Corp", v1::Relationship::STRATEGIC);
     CreateRelationship("globex", "Globex", v1::Relationship::KEY);
+    {
+      // Escalations name the service they are about: it is in the catalog.
+      v1::CreateServiceRequest service;
+      service.set_service_id("email");
+      service.mutable_service()->set_display_name("E-mail");
+      v1::Service created;
+      auto ctx = Ctx();
+      ASSERT_OK(catalog_->CreateService(ctx.get(), service, &created));
+    }
     v1::CreateEscalationPolicyRequest request;
     request.set_policy_id("standard");
     auto* policy = request.mutable_policy();

@@ -490,6 +490,42 @@ TEST_F(EscalationsTest, ALevelNeverReachedIsRefusedSayingWhereItIs) {
                                  "since anonymous opened it at 2026-11-02T08:00:00+00:00")));
 }
 
+TEST_F(EscalationsTest, ServicesAndAgreementsMustBeInTheCatalogAndWatchersListedOnce) {
+  domain_->SetCatalogCheck([](absl::string_view field, absl::string_view service,
+                              absl::string_view agreement) -> absl::Status {
+    if (!service.empty() && service != "services/email") {
+      return absl::NotFoundError(absl::StrCat(field, ".service ", service, " does not exist"));
+    }
+    if (!agreement.empty() && agreement != "agreements/gold") {
+      return absl::NotFoundError(absl::StrCat(field, ".agreement ", agreement, " does not exist"));
+    }
+    return absl::OkStatus();
+  });
+  v1::CreateEscalationRequest r;
+  r.set_escalation_id("x");
+  auto* e = r.mutable_escalation();
+  e->set_relationship("relationships/acme");
+  e->set_title("t");
+  e->set_severity(v1::SEV2);
+  e->set_policy("escalation_policies/oncall");
+  e->set_service("services/nope");
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("escalation.service services/nope")));
+  e->set_service("services/email");
+  e->set_agreement("agreements/none");
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("escalation.agreement agreements/none")));
+  e->set_agreement("agreements/gold");
+  e->add_watchers("ann");
+  e->add_watchers("bob");
+  e->add_watchers("ann");
+  EXPECT_THAT(Do(&Stub::CreateEscalation, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("escalation.watchers[2] repeats 'ann'")));
+  EXPECT_THAT(Get("x"), StatusIs(absl::StatusCode::kNotFound));
+  e->mutable_watchers()->RemoveLast();
+  ASSERT_OK(Do(&Stub::CreateEscalation, r).status());
+}
+
 TEST_F(EscalationsTest, EscalatePastTheLastLevelIsRefused) {
   ASSERT_OK(Create("e").status());
   ASSERT_OK(Op("escalate", "e", 0).status());
