@@ -1,5 +1,6 @@
 #include "services/admin/admin.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -43,6 +44,15 @@ absl::StatusOr<v1::Backup> Admin::CreateBackup(const v1::CreateBackupRequest& re
   if (!std::filesystem::is_directory(dir.parent_path(), ec)) {
     return absl::InvalidArgumentError(absl::StrCat("directory's parent ",
                                                    dir.parent_path().string(), " does not exist"));
+  }
+  // Not inside the live store: a copy of the data dir would carry it along.
+  const std::filesystem::path data = std::filesystem::weakly_canonical(store_->options().data_dir, ec);
+  const std::filesystem::path parent = std::filesystem::weakly_canonical(dir.parent_path(), ec);
+  const auto [data_end, parent_it] = std::mismatch(data.begin(), data.end(), parent.begin(), parent.end());
+  if (!data.empty() && data_end == data.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("directory ", request.directory(),
+                                                   " is inside the data dir ", data.string(),
+                                                   "; back up to another directory"));
   }
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(storage::CheckpointInfo checkpoint, store_->Checkpoint(request.directory()));

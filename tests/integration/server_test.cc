@@ -280,6 +280,12 @@ TEST_F(ServerTest, OnlineBackupStartsAsAServer) {
   EXPECT_EQ(RunRapportctl({"--server", server->address(), "admin", "backup", backup_dir}, &output),
             1);
   EXPECT_THAT(output, HasSubstr("ALREADY_EXISTS"));
+  // Not inside the live data dir (a copy of it would carry the backup).
+  EXPECT_EQ(RunRapportctl({"--server", server->address(), "admin", "backup", data_dir() + "/inside"},
+                          &output),
+            1);
+  EXPECT_THAT(output, HasSubstr("is inside the data dir"));
+  EXPECT_FALSE(std::filesystem::exists(data_dir() + "/inside"));
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 
   auto restored = ServerProcess::Start(backup_dir, dir_.Sub("restored.log"));
