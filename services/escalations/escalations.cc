@@ -258,9 +258,10 @@ void Escalations::CreatePolicy(const v1::CreateEscalationPolicyRequest& request,
   TransactFor<v1::EscalationPolicy>(
       store_,
       [request, id, now](storage::Txn& txn, v1::EscalationPolicy* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay,
                          FindPriorResult(txn, "CreateEscalationPolicy", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kEscalations, keys::Policy(id)));
         if (existing) {
@@ -273,8 +274,7 @@ void Escalations::CreatePolicy(const v1::CreateEscalationPolicyRequest& request,
         *p.mutable_update_time() = ToProtoTime(now);
         p.set_etag("1");
         txn.batch().PutProto(Cf::kEscalations, keys::Policy(id), p);
-        RecordResult(txn, "CreateEscalationPolicy", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), p);
+        RecordResult(txn, "CreateEscalationPolicy", request.request_id(), fingerprint, p);
         *out = std::move(p);
         return absl::OkStatus();
       },
@@ -487,9 +487,10 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
       store_,
       [this, request, id, now, actor = std::string(actor)](storage::Txn& txn,
                                                            v1::Escalation* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay,
                          FindPriorResult(txn, "CreateEscalation", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kEscalations, keys::Escalation(id)));
         if (existing) {
@@ -524,8 +525,7 @@ void Escalations::Create(const v1::CreateEscalationRequest& request, absl::strin
         entry.set_actor(actor);
         entry.set_action(Action::OPENED);
         RETURN_IF_ERROR(Write(txn, v1::Escalation(), e, entry, now));
-        RecordResult(txn, "CreateEscalation", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), e);
+        RecordResult(txn, "CreateEscalation", request.request_id(), fingerprint, e);
         if (observer_.opened) {
           txn.AfterCommit([this, source = e.source(), severity = e.severity()] {
             observer_.opened(source, severity);

@@ -412,9 +412,10 @@ void Relationships::CreateRelationship(const v1::CreateRelationshipRequest& requ
   TransactFor<v1::Relationship>(
       store_,
       [this, request, id, now](storage::Txn& txn, v1::Relationship* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay,
                          FindPriorResult(txn, "CreateRelationship", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, id)));
         if (existing) {
@@ -434,8 +435,7 @@ void Relationships::CreateRelationship(const v1::CreateRelationshipRequest& requ
         r.clear_last_interaction_time();
         r.set_etag("1");
         WriteRelationship(txn, v1::Relationship(), r);
-        RecordResult(txn, "CreateRelationship", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), r);
+        RecordResult(txn, "CreateRelationship", request.request_id(), fingerprint, r);
         *out = std::move(r);
         return absl::OkStatus();
       },
@@ -688,8 +688,9 @@ void Relationships::CreateStakeholder(const v1::CreateStakeholderRequest& reques
   TransactFor<v1::Stakeholder>(
       store_,
       [request, rel = *rel, id, now](storage::Txn& txn, v1::Stakeholder* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateStakeholder", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto parent, txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, rel)));
         if (!parent) return NotFound("relationship", RelName(rel));
@@ -707,8 +708,7 @@ void Relationships::CreateStakeholder(const v1::CreateStakeholderRequest& reques
         s.set_etag("1");
         BumpChildGuard(txn, rel);
         txn.batch().PutProto(Cf::kRelationships, key, s);
-        RecordResult(txn, "CreateStakeholder", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), s);
+        RecordResult(txn, "CreateStakeholder", request.request_id(), fingerprint, s);
         *out = std::move(s);
         return absl::OkStatus();
       },
@@ -985,15 +985,15 @@ void Relationships::CreateInteraction(const v1::CreateInteractionRequest& reques
       store_,
       [this, request, rel = *rel, id, now, applied](storage::Txn& txn, v1::Interaction* out) -> absl::Status {
         *applied = false;
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateInteraction", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(v1::Interaction in, WriteInteraction(txn, rel, id, request.interaction(), now));
         if (in.kind() == v1::Interaction::COMPLAINT && complaint_hook_) {
           RETURN_IF_ERROR(complaint_hook_(txn, in, now));
         }
-        RecordResult(txn, "CreateInteraction", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), in);
+        RecordResult(txn, "CreateInteraction", request.request_id(), fingerprint, in);
         *out = std::move(in);
         *applied = true;
         return absl::OkStatus();
@@ -1163,8 +1163,9 @@ void Relationships::CreateOpportunity(const v1::CreateOpportunityRequest& reques
   TransactFor<v1::Opportunity>(
       store_,
       [request, rel = *rel, id, now](storage::Txn& txn, v1::Opportunity* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateOpportunity", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto parent, txn.Get(Cf::kRelationships, keys::Record(keys::kRelationship, rel)));
         if (!parent) return NotFound("relationship", RelName(rel));
@@ -1183,8 +1184,7 @@ void Relationships::CreateOpportunity(const v1::CreateOpportunityRequest& reques
         o.set_etag("1");
         BumpChildGuard(txn, rel);
         txn.batch().PutProto(Cf::kRelationships, key, o);
-        RecordResult(txn, "CreateOpportunity", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), o);
+        RecordResult(txn, "CreateOpportunity", request.request_id(), fingerprint, o);
         *out = std::move(o);
         return absl::OkStatus();
       },

@@ -363,9 +363,10 @@ void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request, Callback
   TransactFor<v1::Survey>(
       store_,
       [request, id, now](storage::Txn& txn, v1::Survey* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay,
                          FindPriorResult(txn, "CreateSurvey", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kSatisfaction, keys::Survey(id)));
         if (existing) {
@@ -380,8 +381,7 @@ void Satisfaction::CreateSurvey(const v1::CreateSurveyRequest& request, Callback
         *s.mutable_update_time() = ToProtoTime(now);
         s.set_etag("1");
         txn.batch().PutProto(Cf::kSatisfaction, keys::Survey(id), s);
-        RecordResult(txn, "CreateSurvey", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), s);
+        RecordResult(txn, "CreateSurvey", request.request_id(), fingerprint, s);
         *out = std::move(s);
         return absl::OkStatus();
       },

@@ -395,8 +395,9 @@ void Catalog::CreateService(const v1::CreateServiceRequest& request, Callback<v1
   const absl::Time now = clock_->Now();
   Write<v1::Service>(
       [this, request, id, now](storage::Txn& txn, v1::Service* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateService", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kCatalog, keys::Record(keys::kService, id)));
         if (existing) return absl::AlreadyExistsError(absl::StrCat("service services/", id, " already exists"));
@@ -404,8 +405,7 @@ void Catalog::CreateService(const v1::CreateServiceRequest& request, Callback<v1
         s.set_name(absl::StrCat("services/", id));
         std::vector<std::string> changed;
         RETURN_IF_ERROR(StageService(txn, s, now, out, &changed));
-        RecordResult(txn, "CreateService", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), *out);
+        RecordResult(txn, "CreateService", request.request_id(), fingerprint, *out);
         return absl::OkStatus();
       },
       std::move(done));
@@ -499,8 +499,9 @@ void Catalog::CreateCalendar(const v1::CreateCalendarRequest& request, Callback<
   const absl::Time now = clock_->Now();
   Write<v1::Calendar>(
       [this, request, id, now](storage::Txn& txn, v1::Calendar* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateCalendar", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kCatalog, keys::Record(keys::kCalendar, id)));
         if (existing) return absl::AlreadyExistsError(absl::StrCat("calendar calendars/", id, " already exists"));
@@ -508,8 +509,7 @@ void Catalog::CreateCalendar(const v1::CreateCalendarRequest& request, Callback<
         c.set_name(absl::StrCat("calendars/", id));
         std::vector<std::string> changed;
         RETURN_IF_ERROR(StageCalendar(txn, c, now, out, &changed));
-        RecordResult(txn, "CreateCalendar", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), *out);
+        RecordResult(txn, "CreateCalendar", request.request_id(), fingerprint, *out);
         return absl::OkStatus();
       },
       std::move(done));
@@ -664,8 +664,9 @@ void Catalog::CreateAgreement(const v1::CreateAgreementRequest& request, Callbac
   const absl::Time now = clock_->Now();
   Write<v1::Agreement>(
       [this, request, id, now](storage::Txn& txn, v1::Agreement* out) -> absl::Status {
+        const uint64_t fingerprint = RequestFingerprint(request.request_id(), request);
         ASSIGN_OR_RETURN(bool replay, FindPriorResult(txn, "CreateAgreement", request.request_id(),
-                                         RequestFingerprint(request.request_id(), request), out));
+                                         fingerprint, out));
         if (replay) return absl::OkStatus();
         ASSIGN_OR_RETURN(auto existing, txn.Get(Cf::kCatalog, keys::Record(keys::kAgreement, id)));
         ASSIGN_OR_RETURN(auto old_revision, txn.Get(Cf::kCatalog, keys::Revision(id, 1)));
@@ -679,8 +680,7 @@ void Catalog::CreateAgreement(const v1::CreateAgreementRequest& request, Callbac
         std::vector<std::string> changed;
         RETURN_IF_ERROR(StageAgreement(txn, a, now, out, &changed));
         out->set_state(StateAt(*out, now));
-        RecordResult(txn, "CreateAgreement", request.request_id(),
-                     RequestFingerprint(request.request_id(), request), *out);
+        RecordResult(txn, "CreateAgreement", request.request_id(), fingerprint, *out);
         return absl::OkStatus();
       },
       std::move(done));

@@ -887,7 +887,7 @@ void Tickets::RecordOutage(const v1::RecordOutageRequest& request, Callback<v1::
                                  absl::UTCTimeZone()),
                 "; send its end_time to close it"));
           }
-          if (next.has_end_time() && FromProtoTime(next.end_time()) <= FromProtoTime(next.start_time())) {
+          if (FromProtoTime(next.end_time()) <= FromProtoTime(next.start_time())) {
             return absl::InvalidArgumentError(
                 absl::StrCat("outage.end_time must be after the start_time of ", next.name(), " (",
                              absl::FormatTime(absl::RFC3339_sec, FromProtoTime(next.start_time()),
