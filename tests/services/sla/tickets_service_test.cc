@@ -223,16 +223,21 @@ class TicketsTest : public ::testing::Test {
     ASSERT_OK(stub_->UpdateAgreement(&ctx, update, &a));
   }
 
-  // Relationship "acme", and ticket E-1 (P1, e-mail) opened on it at kT0.
-  void OpenAcmeTicket() {
+  // An external customer `id` in the relationship register.
+  void CreateRelationship(const std::string& id, const std::string& display_name) {
     auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
     grpc::ClientContext ctx;
     v1::CreateRelationshipRequest request;
-    request.set_relationship_id("acme");
-    request.mutable_relationship()->set_display_name("Acme");
+    request.set_relationship_id(id);
+    request.mutable_relationship()->set_display_name(display_name);
     request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
     v1::Relationship r;
     ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+  }
+
+  // Relationship "acme", and ticket E-1 (P1, e-mail) opened on it at kT0.
+  void OpenAcmeTicket() {
+    ASSERT_NO_FATAL_FAILURE(CreateRelationship("acme", "Acme"));
     ASSERT_OK(Event("E-1", "open", kT0, [](v1::TicketEvent* e) {
       e->mutable_opened()->set_relationship("relationships/acme");
       e->mutable_opened()->set_service("services/email");
@@ -833,17 +838,10 @@ TEST_F(TicketsTest, OpenTicketsAreCountedAtRiskAndBreachedByEachAgreementsOwnTim
 TEST_F(TicketsTest, AServiceReportFindsTheDefaultSlaAmongManyRelationshipSlas) {
   // 50 relationships with their own SLA on the service, named to sort
   // before the default one: more than a page of agreements.
-  auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
   v1::ApplyCatalogRequest apply;
   for (int i = 0; i < 50; ++i) {
     const std::string id = absl::StrCat("a", i < 10 ? "0" : "", i);
-    grpc::ClientContext ctx;
-    v1::CreateRelationshipRequest request;
-    request.set_relationship_id(id);
-    request.mutable_relationship()->set_display_name(id);
-    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
-    v1::Relationship r;
-    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
+    ASSERT_NO_FATAL_FAILURE(CreateRelationship(id, id));
     auto* a = apply.mutable_catalog()->add_agreements();
     a->set_name("agreements/" + id);
     a->set_display_name(id);
@@ -1065,15 +1063,7 @@ TEST_F(TicketsTest, ATicketStoredWithACopyOfItsRevisionMovesToAReference) {
 
 TEST_F(TicketsTest, RelationshipHealthReadsSlaComplianceAndFlagsTheWatermelon) {
   auto relationships = v1::RelationshipService::NewStub(server_->InProcessChannel());
-  {
-    grpc::ClientContext ctx;
-    v1::CreateRelationshipRequest request;
-    request.set_relationship_id("acme");
-    request.mutable_relationship()->set_display_name("Acme");
-    request.mutable_relationship()->set_kind(v1::Relationship::EXTERNAL_CUSTOMER);
-    v1::Relationship r;
-    ASSERT_OK(relationships->CreateRelationship(&ctx, request, &r));
-  }
+  ASSERT_NO_FATAL_FAILURE(CreateRelationship("acme", "Acme"));
   ASSERT_OK(Event("A-1", "open", kT0, [](v1::TicketEvent* e) {
     e->mutable_opened()->set_relationship("relationships/acme");
     e->mutable_opened()->set_service("services/email");
